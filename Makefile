@@ -1,0 +1,86 @@
+# stubinit build. `make` builds build/stubinit against Debian's -dev packages (development and
+# tests); `make static` builds build/stubinit.static with musl and the libraries built by
+# packaging/static-deps; `make check` runs every test tier; `make deps` installs what those need.
+
+VERSION := 0.1.0
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build/sanitize
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD ?= build
+SANFLAGS :=
+endif
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS := xenstore libnl-3.0 libnl-route-3.0 json-c
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -DSTUBINIT_VERSION='"$(VERSION)"' -iquote .
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(SANFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+# Every module; main.c alone is left out of the unit-test binary.
+SRCS := $(wildcard agent/*.c console/*.c qmp/*.c netlink/*.c)
+LIB_SRCS := $(filter-out agent/main.c,$(SRCS))
+HDRS := $(wildcard agent/*.h console/*.h qmp/*.h netlink/*.h)
+OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+XSD_SRCS := $(wildcard tests/xenstored/*.c)
+
+.PHONY: all deps deps-static static check unit demo clean format
+all: $(BUILD)/stubinit
+
+deps:
+	@packaging/install-deps packaging/packages
+
+deps-static:
+	@packaging/install-deps packaging/static-deps/packages
+
+$(BUILD)/obj/%.o: %.c $(HDRS) Makefile | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/stubinit: $(OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(OBJS) $(LIBS)
+
+$(BUILD)/unit-tests: $(UNIT_SRCS) $(LIB_OBJS) $(wildcard tests/unit/*.h)
+	$(CC) $(ALL_CFLAGS) -o $@ $(UNIT_SRCS) $(LIB_OBJS) $(LIBS)
+
+$(BUILD)/test-xenstored: $(XSD_SRCS) $(wildcard tests/xenstored/*.h) | deps
+	@mkdir -p $(BUILD)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANFLAGS) -o $@ $(XSD_SRCS)
+
+check: $(BUILD)/stubinit $(BUILD)/unit-tests $(BUILD)/test-xenstored
+	@BUILD=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) tests/run
+
+# ---- static musl build -----------------------------------------------------------------------
+DEPS_O := $(abspath build/deps)
+STATIC_LIBS := -lxenstore -lxentoolcore -lnl-route-3 -lnl-3 -ljson-c -lpthread
+STATIC_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -DSTUBINIT_VERSION='"$(VERSION)"' -iquote . \
+	-Os -ffunction-sections -fdata-sections -idirafter $(DEPS_O)/kinc \
+	-I$(DEPS_O)/prefix/include -I$(DEPS_O)/prefix/include/libnl3
+
+static: build/stubinit.static
+
+build/deps/.stamp: deps-static packaging/static-deps/Makefile
+	@$(MAKE) --no-print-directory -C packaging/static-deps O=$(DEPS_O)
+	@touch $@
+
+build/stubinit.static: $(SRCS) $(HDRS) build/deps/.stamp
+	musl-gcc -static $(STATIC_CFLAGS) -o $@ $(SRCS) -L$(DEPS_O)/prefix/lib -Wl,--gc-sections \
+		$(STATIC_LIBS)
+	strip $@
+	@echo "stubinit.static: $$(stat -c %s $@) bytes stripped"
+
+demo: $(BUILD)/stubinit $(BUILD)/test-xenstored
+	@BUILD=$(abspath $(BUILD)) tests/local/demo
+
+format:
+	clang-format -i $(SRCS) $(HDRS) $(UNIT_SRCS) $(XSD_SRCS)
+
+clean:
+	rm -rf build

@@ -1,0 +1,151 @@
+/*
+ * boot: mounts, console fds, subreaper, power-off. See boot.h.
+ */
+#include "boot.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct mountspec {
+	const char *source, *target, *fstype;
+	unsigned long flags;
+	const char *data;
+};
+
+static const struct mountspec mounts[] = {
+	{ "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+	{ "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+	{ "devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755" },
+	{ "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620" },
+	{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m" },
+};
+
+bool boot_is_pid1(void)
+{
+	return getpid() == 1;
+}
+
+/* A mount point is a directory whose device differs from its parent's (or the root itself). */
+static int is_mountpoint(const char *path)
+{
+	char parent[PATH_MAX];
+	struct stat a, b;
+
+	if (stat(path, &a) < 0)
+		return 0;
+	snprintf(parent, sizeof(parent), "%s/..", path);
+	if (stat(parent, &b) < 0)
+		return 0;
+	return a.st_dev != b.st_dev || a.st_ino == b.st_ino;
+}
+
+/*
+ * /proc can be present but belong to another PID namespace (unshare --pid without --mount-proc):
+ * then /proc/self is not "1". Mounting over it is right only in a mount namespace of our own,
+ * which is the case when the init of that other namespace sees a different one.
+ */
+static int proc_needs_mount(int *shared_ns)
+{
+	char self[32] = "", mine[64] = "", theirs[64] = "";
+	ssize_t n;
+
+	*shared_ns = 0;
+	if (!is_mountpoint("/proc"))
+		return 1;
+	n = readlink("/proc/self", self, sizeof(self) - 1);
+	if (n > 0 && !strcmp(self, "1"))
+		return 0;
+	if (readlink("/proc/self/ns/mnt", mine, sizeof(mine) - 1) < 0 ||
+	    readlink("/proc/1/ns/mnt", theirs, sizeof(theirs) - 1) < 0 || !strcmp(mine, theirs)) {
+		*shared_ns = 1;
+		return 0;
+	}
+	return 1;
+}
+
+static void do_mounts(void)
+{
+	int shared = 0;
+
+	for (size_t i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++) {
+		const struct mountspec *m = &mounts[i];
+		int need = i == 0 ? proc_needs_mount(&shared) : !is_mountpoint(m->target);
+
+		if (shared) {
+			log_warn("boot: /proc belongs to another PID namespace and the mount namespace "
+				 "is shared with it; leaving every mount alone");
+			return;
+		}
+		if (!need) {
+			log_debug("boot: %s already mounted", m->target);
+			continue;
+		}
+		if (mkdir(m->target, 0755) < 0 && errno != EEXIST) {
+			log_errno(LV_ERROR, errno, "boot: mkdir %s", m->target);
+			continue;
+		}
+		if (mount(m->source, m->target, m->fstype, m->flags, m->data) < 0)
+			log_errno(LV_ERROR, errno, "boot: mount %s on %s", m->fstype, m->target);
+		else
+			log_info("boot: mounted %s on %s", m->fstype, m->target);
+	}
+}
+
+/* The kernel runs init with the console on 0, 1, 2, unless /dev/console was missing. */
+static void console_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int nfd;
+
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		nfd = open("/dev/console", O_RDWR | O_NOCTTY);
+		if (nfd < 0)
+			nfd = open("/dev/null", O_RDWR);
+		if (nfd >= 0 && nfd != fd) {
+			dup2(nfd, fd);
+			close(nfd);
+		}
+	}
+}
+
+void boot_early(void)
+{
+	umask(022);
+	if (chdir("/") < 0)
+		log_errno(LV_WARN, errno, "boot: chdir /");
+	if (!boot_is_pid1()) {
+		/* Orphans of our children come back to us, as they would to PID 1. */
+		if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+			log_errno(LV_WARN, errno, "boot: PR_SET_CHILD_SUBREAPER");
+		return;
+	}
+	setsid();
+	do_mounts();
+	console_fds();
+	setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 0);
+}
+
+void boot_poweroff(int code)
+{
+	sync();
+	if (!boot_is_pid1()) {
+		log_info("exit with status %d (not PID 1, so no power-off)", code);
+		log_flush(1000);
+		exit(code);
+	}
+	log_info("power off");
+	log_flush(1000);
+	reboot(RB_POWER_OFF);
+	log_errno(LV_ERROR, errno, "power off failed; staying up");
+}

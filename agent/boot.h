@@ -1,0 +1,26 @@
+/*
+ * boot: what a PID 1 owes the system before anything else, and the very end.
+ *
+ * As PID 1: /proc, /sys, devtmpfs on /dev, /dev/pts and a tmpfs /run, each where absent; stdin,
+ * stdout and stderr on the console when the kernel left them closed. Not PID 1 (tests, debugging):
+ * the agent becomes a child subreaper instead and touches no mount. At the end: sync and power off
+ * (PID 1) or exit.
+ */
+#ifndef STUBINIT_BOOT_H
+#define STUBINIT_BOOT_H
+
+#include <stdbool.h>
+
+bool boot_is_pid1(void);
+
+/* Mounts and console (PID 1) or subreaper (otherwise). Problems are logged, never fatal. */
+void boot_early(void);
+
+/*
+ * Syncs and powers off (PID 1: reboot(RB_POWER_OFF), which in a PID namespace ends the namespace's
+ * init with SIGINT) or exits with @code. Returns only if PID 1 could not power off; the caller then
+ * keeps serving, since PID 1 must not exit.
+ */
+void boot_poweroff(int code);
+
+#endif

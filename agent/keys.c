@@ -1,0 +1,373 @@
+/*
+ * keys: stubinit.* keys: table, parsing, renames. See keys.h.
+ */
+#include "keys.h"
+#include "log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const level_choices[] = { "error", "warn", "info", "debug", NULL };
+
+static const struct key_def stubinit_defs[K__COUNT] = {
+	[K_LOG_LEVEL] = { .name = "log-level", .type = KT_CHOICE, .def = "info", .since = "0.1",
+			  .help = "least important level logged: error, warn, info or debug",
+			  .choices = level_choices },
+	[K_LOG_BUFFER] = { .name = "log-buffer", .type = KT_SIZE, .def = "64k", .since = "0.1",
+			   .help = "bytes of log kept while the console is not draining; beyond "
+				   "that, lines are dropped and counted",
+			   .min = 4096, .max = 16 << 20 },
+	[K_SHUTDOWN_TIMEOUT] = { .name = "shutdown-timeout", .type = KT_DURATION, .def = "1s",
+				 .since = "0.1",
+				 .help = "on shutdown, how long children get after SIGTERM before "
+					 "SIGKILL",
+				 .max = 60000 },
+	[K_XENSTORE_TIMEOUT] = { .name = "xenstore-timeout", .type = KT_DURATION, .def = "30s",
+				 .since = "0.1",
+				 .help = "how long to wait at boot for xenstore to become reachable "
+					 "before giving up and powering off",
+				 .max = 3600000 },
+};
+
+/* Renamed keys: old name, new name, version of the rename. Old names keep working for a while. */
+static const struct key_alias stubinit_aliases[] = { { NULL, NULL, NULL } };
+
+static struct key_val stubinit_vals[K__COUNT];
+static struct keyset stubinit_ks;
+
+struct keyset *keys_stubinit(void)
+{
+	if (!stubinit_ks.defs)
+		keys_init(&stubinit_ks, stubinit_defs, K__COUNT, stubinit_aliases, 0, stubinit_vals);
+	return &stubinit_ks;
+}
+
+const struct key_val *key(enum stubinit_key k)
+{
+	return &keys_stubinit()->vals[k];
+}
+
+int keys_find(const struct keyset *ks, const char *name)
+{
+	for (unsigned i = 0; i < ks->ndefs; i++)
+		if (!strcmp(ks->defs[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* Parses @s as an unsigned number with an optional unit; @units maps suffixes to multipliers. */
+struct unit {
+	const char *suffix;
+	uint64_t mul;
+};
+
+static int parse_number(const char *s, const struct unit *units, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	for (const struct unit *u = units; u->suffix; u++) {
+		if (strcmp(end, u->suffix))
+			continue;
+		if (u->mul && v > UINT64_MAX / u->mul)
+			return -1;
+		*out = v * u->mul;
+		return 0;
+	}
+	return -1;
+}
+
+static const struct unit plain_units[] = { { "", 1 }, { NULL, 0 } };
+static const struct unit size_units[] = { { "", 1 },	     { "k", 1024 },	 { "K", 1024 },
+					  { "m", 1024 * 1024 }, { "M", 1024 * 1024 }, { NULL, 0 } };
+static const struct unit duration_units[] = { { "", 1000 }, { "s", 1000 }, { "ms", 1 }, { NULL, 0 } };
+
+/* Converts @value for @d into @v; on failure fills @why and returns -1. */
+static int convert(const struct key_def *d, const char *value, struct key_val *v, char *why,
+		   size_t whylen)
+{
+	uint64_t n = 0;
+
+	switch (d->type) {
+	case KT_STRING:
+		return 0;
+	case KT_CHOICE:
+		for (unsigned i = 0; d->choices[i]; i++) {
+			if (!strcmp(d->choices[i], value)) {
+				v->num = i;
+				return 0;
+			}
+		}
+		snprintf(why, whylen, "expected one of:");
+		for (unsigned i = 0; d->choices[i]; i++)
+			snprintf(why + strlen(why), whylen - strlen(why), " %s", d->choices[i]);
+		return -1;
+	case KT_BOOL:
+		if (!strcasecmp(value, "1") || !strcasecmp(value, "yes") || !strcasecmp(value, "on") ||
+		    !strcasecmp(value, "true")) {
+			v->num = 1;
+			return 0;
+		}
+		if (!strcasecmp(value, "0") || !strcasecmp(value, "no") || !strcasecmp(value, "off") ||
+		    !strcasecmp(value, "false")) {
+			v->num = 0;
+			return 0;
+		}
+		snprintf(why, whylen, "expected 1/0, yes/no, on/off or true/false");
+		return -1;
+	case KT_UINT:
+	case KT_SIZE:
+	case KT_DURATION:
+		if (parse_number(value,
+				 d->type == KT_UINT   ? plain_units
+				 : d->type == KT_SIZE ? size_units
+						      : duration_units,
+				 &n) < 0) {
+			snprintf(why, whylen, "%s",
+				 d->type == KT_UINT   ? "expected a whole number"
+				 : d->type == KT_SIZE ? "expected a size like 65536, 64k or 1m"
+						      : "expected a duration like 500ms, 2s or 2");
+			return -1;
+		}
+		if (n < d->min || (d->max && n > d->max)) {
+			snprintf(why, whylen, "out of range: %llu..%llu%s", (unsigned long long)d->min,
+				 (unsigned long long)d->max,
+				 d->type == KT_SIZE ? " bytes" : d->type == KT_DURATION ? " ms" : "");
+			return -1;
+		}
+		v->num = n;
+		return 0;
+	}
+	return -1;
+}
+
+int keys_init(struct keyset *ks, const struct key_def *defs, unsigned ndefs,
+	      const struct key_alias *aliases, unsigned naliases, struct key_val *vals)
+{
+	int ret = 0;
+
+	*ks = (struct keyset){ defs, ndefs, aliases, naliases, vals, 0 };
+	for (unsigned i = 0; i < ndefs; i++) {
+		char why[256];
+
+		vals[i] = (struct key_val){ .str = strdup(defs[i].def), .origin = "default" };
+		if (!vals[i].str || convert(&defs[i], defs[i].def, &vals[i], why, sizeof(why)) < 0)
+			ret = -EINVAL;
+	}
+	return ret;
+}
+
+void keys_fini(struct keyset *ks)
+{
+	for (unsigned i = 0; i < ks->ndefs; i++) {
+		free((char *)ks->vals[i].str);
+		ks->vals[i].str = NULL;
+	}
+}
+
+static int is_option(const char *origin)
+{
+	return !strcmp(origin, "option");
+}
+
+/* How the user wrote the key: stubinit.x on the kernel command line, --x as an option. */
+static const char *spelled(const char *name, const char *origin, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s", is_option(origin) ? "--" : KEY_PREFIX, name);
+	return buf;
+}
+
+int keys_set(struct keyset *ks, const char *name, const char *value, const char *origin)
+{
+	char as[160], why[256];
+	struct key_val nv;
+	int i = keys_find(ks, name);
+
+	if (i < 0) {
+		for (unsigned a = 0; a < ks->naliases; a++) {
+			const struct key_alias *al = &ks->aliases[a];
+			char as2[160];
+
+			if (strcmp(al->old_name, name))
+				continue;
+			ks->problems++;
+			log_warn("key %s (%s) is deprecated: renamed to %s in %s; the old name still "
+				 "works for now, use the new one",
+				 spelled(name, origin, as, sizeof(as)), origin,
+				 spelled(al->new_name, origin, as2, sizeof(as2)), al->since);
+			return keys_set(ks, al->new_name, value, origin);
+		}
+		ks->problems++;
+		log_warn("key %s (%s): unknown key, ignored", spelled(name, origin, as, sizeof(as)),
+			 origin);
+		return -1;
+	}
+	nv = (struct key_val){ .origin = origin };
+	why[0] = 0;
+	if (convert(&ks->defs[i], value, &nv, why, sizeof(why)) < 0) {
+		ks->problems++;
+		log_warn("key %s=%s (%s): invalid value, %s; keeping %s",
+			 spelled(name, origin, as, sizeof(as)), value, origin, why, ks->vals[i].str);
+		return -1;
+	}
+	nv.str = strdup(value);
+	if (!nv.str) {
+		ks->problems++;
+		log_error("key %s: out of memory", name);
+		return -1;
+	}
+	free((char *)ks->vals[i].str);
+	ks->vals[i] = nv;
+	log_debug("key %s=%s (%s)", spelled(name, origin, as, sizeof(as)), value, origin);
+	return 0;
+}
+
+/* Sets "name=value" as written (the prefix already removed). */
+static void set_word(struct keyset *ks, char *word, const char *origin)
+{
+	char *eq = strchr(word, '=');
+	char as[160];
+
+	if (!eq || eq == word) {
+		ks->problems++;
+		log_warn("key %s (%s): malformed, expected %s<key>=<value>; ignored",
+			 spelled(word, origin, as, sizeof(as)), origin,
+			 is_option(origin) ? "--" : KEY_PREFIX);
+		return;
+	}
+	*eq = 0;
+	keys_set(ks, word, eq + 1, origin);
+}
+
+unsigned keys_parse_cmdline(struct keyset *ks, const char *cmdline)
+{
+	unsigned before = ks->problems;
+	const char *p = cmdline;
+	size_t plen = strlen(KEY_PREFIX);
+
+	while (*p) {
+		char *word, *w;
+		const char *start;
+		int quoted = 0;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		start = p;
+		for (; *p && (quoted || !isspace((unsigned char)*p)); p++)
+			if (*p == '"')
+				quoted = !quoted;
+		word = strndup(start, (size_t)(p - start));
+		if (!word)
+			break;
+		/* The kernel strips the double quotes that protect spaces in a value. */
+		w = word;
+		for (char *r = word; *r; r++)
+			if (*r != '"')
+				*w++ = *r;
+		*w = 0;
+		if (!strncmp(word, KEY_PREFIX, plen))
+			set_word(ks, word + plen, "kernel command line");
+		free(word);
+	}
+	return ks->problems - before;
+}
+
+/* Whether @a is one of the caller's options; sets *@next when its value is the next word. */
+static int is_handled(const char *a, const char *const *handled, int *next)
+{
+	for (const char *const *h = handled; h && *h; h++) {
+		size_t n = strlen(*h);
+		int takes = n && (*h)[n - 1] == '=';
+		size_t base = takes ? n - 1 : n;
+
+		if (strncmp(a, *h, base))
+			continue;
+		if (a[base] == 0) {
+			*next = takes;
+			return 1;
+		}
+		if (takes && a[base] == '=') {
+			*next = 0;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+unsigned keys_parse_argv(struct keyset *ks, int argc, char *const argv[],
+			 const char *const *handled)
+{
+	unsigned before = ks->problems;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		char *word;
+		int next = 0;
+
+		if (is_handled(a, handled, &next)) {
+			i += next;
+			continue;
+		}
+		if (strncmp(a, "--", 2) || !a[2]) {
+			ks->problems++;
+			log_warn("argument '%s' (option): not an option of stubinit, ignored", a);
+			continue;
+		}
+		if (!strchr(a, '=') && i + 1 < argc && keys_find(ks, a + 2) >= 0) {
+			/* "--key value" */
+			if (asprintf(&word, "%s=%s", a + 2, argv[++i]) < 0)
+				word = NULL;
+		} else {
+			word = strdup(a + 2);
+		}
+		if (!word)
+			break;
+		set_word(ks, word, "option");
+		free(word);
+	}
+	return ks->problems - before;
+}
+
+static const char *type_word(enum key_type t)
+{
+	static const char *const words[] = { [KT_STRING] = "string", [KT_CHOICE] = "word",
+					     [KT_UINT] = "number",   [KT_SIZE] = "size",
+					     [KT_DURATION] = "duration", [KT_BOOL] = "boolean" };
+	return words[t];
+}
+
+void keys_print_markdown(const struct keyset *ks, FILE *out)
+{
+	fprintf(out, "| key | default | since | what it does |\n|---|---|---|---|\n");
+	for (unsigned i = 0; i < ks->ndefs; i++) {
+		const struct key_def *d = &ks->defs[i];
+
+		fprintf(out, "| `%s%s` | `%s` | %s | %s (%s) |\n", KEY_PREFIX, d->name, d->def,
+			d->since, d->help, type_word(d->type));
+	}
+	for (unsigned a = 0; a < ks->naliases; a++)
+		fprintf(out, "| `%s%s` | | | renamed to `%s%s` in %s; still accepted, with a warning |\n",
+			KEY_PREFIX, ks->aliases[a].old_name, KEY_PREFIX, ks->aliases[a].new_name,
+			ks->aliases[a].since);
+}
+
+void keys_print_help(const struct keyset *ks, FILE *out)
+{
+	for (unsigned i = 0; i < ks->ndefs; i++) {
+		const struct key_def *d = &ks->defs[i];
+
+		fprintf(out, "  --%s=<%s>  (stubinit.%s, default %s)\n      %s\n", d->name,
+			type_word(d->type), d->name, d->def, d->help);
+	}
+}

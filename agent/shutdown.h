@@ -1,0 +1,19 @@
+/*
+ * shutdown: the orderly end of the stubdomain. Owns SIGTERM, SIGINT and SIGPWR. Children get
+ * SIGTERM, then SIGKILL when the shutdown-timeout key's bound passes, then the agent syncs and powers
+ * off (boot_poweroff). Waiting happens in the event loop, so signals and the log keep being served.
+ */
+#ifndef STUBINIT_SHUTDOWN_H
+#define STUBINIT_SHUTDOWN_H
+
+#include <stdbool.h>
+
+int shutdown_init(void);
+
+/* Starts the shutdown once; later calls are logged and ignored. @code is the exit status when the
+ * agent is not PID 1. */
+void shutdown_begin(int code, const char *why);
+
+bool shutdown_in_progress(void);
+
+#endif

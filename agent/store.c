@@ -1,0 +1,191 @@
+/*
+ * store: libxenstore connection, boot-time wait, reads and writes. See store.h.
+ */
+#include "store.h"
+#include "log.h"
+#include "loop.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xenstore.h>
+
+/* Where libxenstore looks, in its order: the daemon's socket, then the xenbus device. */
+#define DEFAULT_SOCKET "/var/run/xenstored/socket"
+#define XENBUS_DEV     "/dev/xen/xenbus"
+
+static struct {
+	struct xs_handle *xs;
+	int ino;
+	struct loop_timer *timer;
+	store_ready_fn fn;
+	void *arg;
+} st = { .ino = -1 };
+
+bool store_connected(void)
+{
+	return st.xs != NULL;
+}
+
+static const char *socket_path(void)
+{
+	const char *p = getenv("XENSTORED_PATH");
+
+	return p && *p ? p : DEFAULT_SOCKET;
+}
+
+/* Watches the deepest existing directory on the way to @path, so its creation wakes us. */
+static void watch_towards(const char *path)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	while ((slash = strrchr(dir, '/'))) {
+		struct stat sb;
+
+		*slash = 0;
+		if (!*dir)
+			strcpy(dir, "/");
+		if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			if (inotify_add_watch(st.ino, dir, IN_CREATE | IN_MOVED_TO | IN_ATTRIB) < 0)
+				log_errno(LV_WARN, errno, "xenstore: inotify on %s", dir);
+			return;
+		}
+		if (!strcmp(dir, "/"))
+			return;
+	}
+}
+
+static void stop_waiting(void)
+{
+	if (st.ino >= 0) {
+		loop_remove(st.ino);
+		close(st.ino);
+		st.ino = -1;
+	}
+	loop_timer_free(st.timer);
+	st.timer = NULL;
+}
+
+static int try_open(void)
+{
+	st.xs = xs_open(0);
+	return st.xs ? 0 : -errno;
+}
+
+static void done(bool ok)
+{
+	stop_waiting();
+	st.fn(ok, st.arg);
+}
+
+static void on_inotify(int fd, uint32_t events, void *arg)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	(void)events, (void)arg;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	if (try_open() == 0) {
+		log_info("xenstore: reachable now, connected");
+		done(true);
+		return;
+	}
+	/* Something was created on the way (say /dev/xen): follow it one level deeper. */
+	watch_towards(socket_path());
+	watch_towards(XENBUS_DEV);
+}
+
+static void on_timeout(void *arg)
+{
+	(void)arg;
+	log_error("xenstore: still not reachable (socket %s, device %s) after the "
+		  "xenstore-timeout bound",
+		  socket_path(), XENBUS_DEV);
+	done(false);
+}
+
+void store_connect(uint64_t timeout_ms, store_ready_fn fn, void *arg)
+{
+	int err;
+
+	st.fn = fn;
+	st.arg = arg;
+	err = try_open();
+	if (!err) {
+		log_info("xenstore: connected");
+		fn(true, arg);
+		return;
+	}
+	log_warn("xenstore: not reachable (socket %s, device %s): %s; waiting up to %llu ms",
+		 socket_path(), XENBUS_DEV, strerror(-err), (unsigned long long)timeout_ms);
+	st.ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	st.timer = loop_timer_new(on_timeout, NULL);
+	if (st.ino < 0 || !st.timer || loop_add(st.ino, EPOLLIN, on_inotify, NULL) < 0) {
+		log_errno(LV_ERROR, errno, "xenstore: cannot wait for it");
+		done(false);
+		return;
+	}
+	watch_towards(socket_path());
+	watch_towards(XENBUS_DEV);
+	loop_timer_arm(st.timer, timeout_ms ? timeout_ms : 1, 0);
+}
+
+char *store_read(const char *path)
+{
+	unsigned len;
+	char *v;
+
+	if (!st.xs) {
+		errno = ENOTCONN;
+		return NULL;
+	}
+	v = xs_read(st.xs, XBT_NULL, path, &len);
+	return v;
+}
+
+int store_read_domid(const char *path, unsigned *out)
+{
+	char *v = store_read(path), *end;
+	unsigned long n;
+
+	if (!v) {
+		log_errno(LV_ERROR, errno, "xenstore: %s: cannot read", path);
+		return -1;
+	}
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	/* Domain ids are below DOMID_FIRST_RESERVED (0x7ff0). */
+	if (!*v || *end || errno || n >= 0x7ff0) {
+		log_error("xenstore: %s: '%s' is not a domain id", path, v);
+		free(v);
+		return -1;
+	}
+	free(v);
+	*out = (unsigned)n;
+	return 0;
+}
+
+int store_write(const char *path, const char *value)
+{
+	if (!st.xs)
+		return -ENOTCONN;
+	if (!xs_write(st.xs, XBT_NULL, path, value, (unsigned)strlen(value)))
+		return -errno;
+	return 0;
+}
+
+void store_fini(void)
+{
+	stop_waiting();
+	if (st.xs)
+		xs_close(st.xs);
+	st.xs = NULL;
+}

@@ -1,0 +1,34 @@
+/*
+ * store: the agent's one connection to xenstore, through libxenstore.
+ *
+ * Owns the xs handle: connecting (and, at boot, waiting for xenstore to become reachable, woken by
+ * inotify rather than by polling, within a bound), reads and writes. Paths without a leading '/'
+ * are relative to the stubdomain's own /local/domain/<domid>/, as xenstored resolves them. Tests
+ * point libxenstore at a test daemon with XENSTORED_PATH.
+ */
+#ifndef STUBINIT_STORE_H
+#define STUBINIT_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Calls @fn(true) once connected, or @fn(false) after @timeout_ms without xenstore. */
+typedef void (*store_ready_fn)(bool ok, void *arg);
+void store_connect(uint64_t timeout_ms, store_ready_fn fn, void *arg);
+
+bool store_connected(void);
+
+/* The value (NUL-terminated, caller frees) or NULL with errno set. */
+char *store_read(const char *path);
+
+/*
+ * A decimal domain id at @path. On any problem logs one line naming the path and the value
+ * (or the error) and returns -1.
+ */
+int store_read_domid(const char *path, unsigned *out);
+
+int store_write(const char *path, const char *value);
+
+void store_fini(void);
+
+#endif

@@ -1,0 +1,209 @@
+/*
+ * Unit tests of the log, the event loop and reaping, against the real kernel (pipes, timerfd,
+ * signalfd, fork).
+ */
+#include "unit.h"
+#include "agent/child.h"
+#include "agent/log.h"
+#include "agent/loop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+TEST(log_line_format)
+{
+	char big[3000];
+	const char *t;
+
+	capture_start();
+	log_info("hello %d", 42);
+	log_warn("two\nlines\x1b[31m");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	log_error("%s", big);
+	t = capture_text();
+	/* "[    12.345678] stubinit info: hello 42" */
+	CHECK(t[0] == '[' && strchr(t, ']') && strchr(t, '.') < strchr(t, ']'));
+	CHECK_CONTAINS(t, "] stubinit info: hello 42\n");
+	CHECK_CONTAINS(t, "] stubinit warn: two?lines?[31m\n");
+	CHECK_CONTAINS(t, "xxx...\n");
+	/* Three events, three lines. */
+	int lines = 0;
+	for (const char *c = t; *c; c++)
+		lines += *c == '\n';
+	CHECK_INT(lines, 3);
+}
+
+TEST(log_level_filter)
+{
+	capture_start();
+	log_set_level(LV_WARN);
+	log_info("not shown");
+	log_debug("not shown either");
+	log_warn("shown");
+	log_errno(LV_ERROR, ENOENT, "open %s", "/x");
+	CHECK(!strstr(capture_text(), "not shown"));
+	CHECK_CONTAINS(capture_text(), "warn: shown");
+	CHECK_CONTAINS(capture_text(), "error: open /x: No such file or directory");
+}
+
+/*
+ * The output stalls (nobody reads the pipe): logging must neither block nor grow without bound;
+ * lines are dropped and counted, and the count is logged once the output drains.
+ */
+TEST(log_stalled_output_never_blocks)
+{
+	int p[2];
+	char buf[65536];
+	struct timespec a, b;
+	ssize_t n;
+	size_t got = 0;
+	char *all = malloc(1 << 20);
+
+	CHECK(all);
+	CHECK(pipe2(p, O_CLOEXEC) == 0);
+	CHECK(fcntl(p[0], F_SETPIPE_SZ, 4096) >= 0);
+	log_attach(p[1]);
+	log_watch();
+	CHECK_INT(log_set_capacity(4096), 0);
+	uint64_t before = log_dropped_total();
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (int i = 0; i < 2000; i++)
+		log_info("line %d of a flood that nobody reads", i);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	/* Not a timing test: a blocked write would never return at all. */
+	CHECK(log_dropped_total() - before > 1000);
+	/* The reader drains; the loop reports the writable output and the count is logged. */
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	for (int round = 0; round < 50; round++) {
+		while ((n = read(p[0], buf, sizeof(buf))) > 0) {
+			memcpy(all + got, buf, (size_t)n);
+			got += (size_t)n;
+		}
+		all[got] = 0;
+		if (strstr(all, "lines dropped while the log output was not draining"))
+			break;
+		loop_run_once(100);
+	}
+	CHECK_CONTAINS(all, "line 0 of a flood");
+	CHECK_CONTAINS(all, "lines dropped while the log output was not draining");
+	CHECK(!strstr(all, "line 1999 of a flood"));
+	log_set_capacity(LOG_BUFFER_DEFAULT);
+	close(p[0]);
+	close(p[1]);
+	free(all);
+	(void)b;
+}
+
+static int timer_hits;
+static void on_timer(void *arg)
+{
+	(void)arg;
+	timer_hits++;
+}
+
+TEST(loop_timer_and_fd)
+{
+	struct loop_timer *t = loop_timer_new(on_timer, NULL);
+
+	timer_hits = 0;
+	CHECK(t);
+	CHECK_INT(loop_timer_arm(t, 10, 0), 0);
+	for (int i = 0; i < 20 && !timer_hits; i++)
+		loop_run_once(100);
+	CHECK_INT(timer_hits, 1);
+	/* Disarmed: nothing more fires. */
+	loop_run_once(50);
+	CHECK_INT(timer_hits, 1);
+	CHECK_INT(loop_timer_arm(t, 5, 5), 0);
+	for (int i = 0; i < 50 && timer_hits < 4; i++)
+		loop_run_once(100);
+	CHECK(timer_hits >= 4);
+	loop_timer_free(t);
+}
+
+static int fd_calls;
+static void on_fd_remove_self(int fd, uint32_t events, void *arg)
+{
+	(void)events, (void)arg;
+	fd_calls++;
+	loop_remove(fd);
+}
+
+TEST(loop_remove_inside_callback)
+{
+	int p[2];
+
+	fd_calls = 0;
+	CHECK(pipe(p) == 0);
+	CHECK_INT(loop_add(p[0], EPOLLIN, on_fd_remove_self, NULL), 0);
+	CHECK_INT(loop_add(p[0], EPOLLIN, on_fd_remove_self, NULL), -EEXIST);
+	CHECK(write(p[1], "x", 1) == 1);
+	loop_run_once(100);
+	loop_run_once(50);
+	CHECK_INT(fd_calls, 1);
+	close(p[0]);
+	close(p[1]);
+}
+
+static int usr1;
+static void on_usr1(const struct signalfd_siginfo *si, void *arg)
+{
+	(void)arg;
+	usr1 = (int)si->ssi_signo;
+}
+
+TEST(loop_signals_through_signalfd)
+{
+	usr1 = 0;
+	CHECK_INT(loop_on_signal(SIGUSR1, on_usr1, NULL), 0);
+	CHECK(kill(getpid(), SIGUSR1) == 0);
+	for (int i = 0; i < 10 && !usr1; i++)
+		loop_run_once(100);
+	CHECK_INT(usr1, SIGUSR1);
+}
+
+static int exit_status = -1;
+static pid_t exit_pid;
+static void on_exit_cb(pid_t pid, int status, void *arg)
+{
+	(void)arg;
+	exit_pid = pid;
+	exit_status = status;
+}
+
+TEST(child_reaped_with_status)
+{
+	char how[96];
+	pid_t pid, orphan;
+
+	capture_start();
+	child_init();
+	pid = fork();
+	if (pid == 0)
+		_exit(3);
+	CHECK(pid > 0);
+	CHECK_INT(child_watch(pid, "worker", on_exit_cb, NULL), 0);
+	orphan = fork();
+	if (orphan == 0) {
+		raise(SIGKILL);
+		_exit(0);
+	}
+	for (int i = 0; i < 20 && !child_none_left(); i++)
+		loop_run_once(100);
+	CHECK(child_none_left());
+	CHECK_INT(exit_pid, pid);
+	CHECK(WIFEXITED(exit_status) && WEXITSTATUS(exit_status) == 3);
+	CHECK_CONTAINS(capture_text(), "worker (pid");
+	CHECK_CONTAINS(capture_text(), ") exited with status 3");
+	CHECK_CONTAINS(capture_text(), "reaped orphan pid");
+	CHECK_CONTAINS(capture_text(), "killed by signal 9");
+	CHECK_STR(child_describe(0x8b, how, sizeof(how)), "killed by signal 11 (Segmentation fault), core dumped");
+	child_fini();
+}
