@@ -31,7 +31,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 XSD_SRCS := $(wildcard tests/xenstored/*.c)
 
-.PHONY: all deps deps-static static check unit demo clean format
+.PHONY: all deps deps-static static check clang demo clean format
 all: $(BUILD)/stubinit
 
 deps:
@@ -52,10 +52,15 @@ $(BUILD)/unit-tests: $(UNIT_SRCS) $(LIB_OBJS) $(wildcard tests/unit/*.h)
 
 $(BUILD)/test-xenstored: $(XSD_SRCS) $(wildcard tests/xenstored/*.h) | deps
 	@mkdir -p $(BUILD)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANFLAGS) -o $@ $(XSD_SRCS)
+	$(CC) -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -o $@ $(XSD_SRCS)
 
-check: $(BUILD)/stubinit $(BUILD)/unit-tests $(BUILD)/test-xenstored
+check: $(BUILD)/stubinit $(BUILD)/unit-tests $(BUILD)/test-xenstored build/stubinit.static clang
 	@BUILD=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) tests/run
+
+# The code must stay warnings-clean under clang too; -Werror makes this build the check.
+clang: | deps
+	@$(MAKE) --no-print-directory CC=clang BUILD=build/clang SANITIZE= build/clang/stubinit \
+		build/clang/unit-tests build/clang/test-xenstored >/dev/null
 
 # ---- static musl build -----------------------------------------------------------------------
 DEPS_O := $(abspath build/deps)
@@ -66,7 +71,7 @@ STATIC_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -DSTUBINIT_VERSION='"$(VERSION
 
 static: build/stubinit.static
 
-build/deps/.stamp: deps-static packaging/static-deps/Makefile
+build/deps/.stamp: $(wildcard packaging/static-deps/*) | deps-static
 	@$(MAKE) --no-print-directory -C packaging/static-deps O=$(DEPS_O)
 	@touch $@
 

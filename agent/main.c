@@ -96,6 +96,10 @@ static void configure(int argc, char **argv, const char *cmdline_path)
 	log_set_level((enum log_level)key(K_LOG_LEVEL)->num);
 	if (log_set_capacity(key(K_LOG_BUFFER)->num) < 0)
 		log_warn("log: cannot grow the buffer to %s", key(K_LOG_BUFFER)->str);
+	for (unsigned i = 0; i < ks->ndefs; i++)
+		if (strcmp(ks->vals[i].origin, "default"))
+			log_info("configuration: %s=%s (%s)", ks->defs[i].name, ks->vals[i].str,
+				 ks->vals[i].origin);
 	if (ks->problems)
 		log_warn("configuration: %u problem(s) reported above; booting on", ks->problems);
 }

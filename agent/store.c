@@ -124,8 +124,6 @@ void store_connect(uint64_t timeout_ms, store_ready_fn fn, void *arg)
 		fn(true, arg);
 		return;
 	}
-	log_warn("xenstore: not reachable (socket %s, device %s): %s; waiting up to %llu ms",
-		 socket_path(), XENBUS_DEV, strerror(-err), (unsigned long long)timeout_ms);
 	st.ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	st.timer = loop_timer_new(on_timeout, NULL);
 	if (st.ino < 0 || !st.timer || loop_add(st.ino, EPOLLIN, on_inotify, NULL) < 0) {
@@ -135,6 +133,14 @@ void store_connect(uint64_t timeout_ms, store_ready_fn fn, void *arg)
 	}
 	watch_towards(socket_path());
 	watch_towards(XENBUS_DEV);
+	/* It may have appeared between the first try and the watches: the watches see only later. */
+	if (try_open() == 0) {
+		log_info("xenstore: connected");
+		done(true);
+		return;
+	}
+	log_warn("xenstore: not reachable (socket %s, device %s): %s; waiting up to %llu ms",
+		 socket_path(), XENBUS_DEV, strerror(-err), (unsigned long long)timeout_ms);
 	loop_timer_arm(st.timer, timeout_ms ? timeout_ms : 1, 0);
 }
 

@@ -26,17 +26,16 @@ static const struct key_alias aliases[] = { { "color", "colour", "0.3" } };
 static struct keyset ks;
 static struct key_val vals[NDEFS];
 
-static void setup(void)
+static int setup(void)
 {
 	keys_fini(&ks);
-	keys_init(&ks, defs, NDEFS, aliases, 1, vals);
 	capture_start();
+	return keys_init(&ks, defs, NDEFS, aliases, 1, vals);
 }
 
 TEST(keys_defaults)
 {
-	setup();
-	CHECK_INT(keys_init(&ks, defs, NDEFS, aliases, 1, vals), 0);
+	CHECK_INT(setup(), 0);
 	CHECK_STR(vals[0].str, "red");
 	CHECK_INT(vals[0].num, 0);
 	CHECK_INT(vals[2].num, 3);

@@ -1,0 +1,200 @@
+"""Local-tier harness: stubinit as PID 1 in fresh namespaces, beside the test xenstored.
+
+stubinit runs under `unshare --pid --mount --net --uts --fork`, chrooted into a scratch root with
+empty /proc, /sys, /dev and /run (so it mounts them itself), /usr bound read-only for its shared
+libraries, the build directory bound at /build and the test xenstored's socket directory at /xs.
+Its stderr (the log) is a pipe the harness reads line by line, or leaves unread on purpose.
+"""
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+DOMID = 5   # the stubdomain
+TARGET = 7  # the guest it serves
+
+
+class Stubinit:
+    def __init__(self, build, xsd=None, args=(), cmdline='console=hvc0', pid1=True,
+                 read_log=True, pipe_size=None, xs_socket=None, exe='stubinit', bind_usr=True):
+        self.build = build
+        self.xsd = xsd
+        self.args = list(args)
+        self.cmdline = cmdline
+        self.pid1 = pid1
+        self.read_log = read_log
+        self.pipe_size = pipe_size
+        self.xs_socket = xs_socket
+        self.exe = exe
+        self.bind_usr = bind_usr
+        self.root = tempfile.mkdtemp(prefix='stubinit-root-')
+        self.lines = []
+        self.cond = threading.Condition()
+        self.proc = None
+        self.reader = None
+        self.eof = False
+
+    # -- life ------------------------------------------------------------------------------
+    def start(self):
+        r = self.root
+        for d in ('proc', 'sys', 'dev', 'run', 'usr', 'build', 'xs', 'tmp', 'etc'):
+            os.makedirs(os.path.join(r, d), exist_ok=True)
+        for link, to in (('lib', 'usr/lib'), ('lib64', 'usr/lib64'), ('bin', 'usr/bin'),
+                         ('sbin', 'usr/sbin')):
+            os.symlink(to, os.path.join(r, link))
+        with open(os.path.join(r, 'cmdline'), 'w') as f:
+            f.write(self.cmdline + '\n')
+        env = {'PATH': '/usr/sbin:/usr/bin:/sbin:/bin'}
+        sock = self.xs_socket
+        if sock is None and self.xsd is not None:
+            sock = self.xsd.path('stubdom')
+        rfd, wfd = os.pipe()
+        if self.pipe_size:
+            import fcntl
+            fcntl.fcntl(rfd, 1031, self.pipe_size)  # F_SETPIPE_SZ
+        self.log_fd = rfd
+        if self.pid1:
+            xsdir = os.path.dirname(sock) if sock else self.root
+            if sock:
+                env['XENSTORED_PATH'] = '/xs/' + os.path.basename(sock)
+            argv = ['/build/' + self.exe, '--kernel-cmdline=/cmdline'] + self.args
+            script = ('set -e; mount --bind "$B" "$R/build"; mount --bind "$X" "$R/xs"; '
+                      + ('mount --bind -o ro /usr "$R/usr"; ' if self.bind_usr else '')
+                      + 'exec /usr/sbin/chroot "$R" "$@"')
+            cmd = ['unshare', '--pid', '--mount', '--net', '--uts', '--fork', '--kill-child', '--',
+                   '/bin/sh', '-c', script, 'sh'] + argv
+            env.update(R=r, B=self.build, X=xsdir)
+        else:
+            if sock:
+                env['XENSTORED_PATH'] = sock
+            cmd = [os.path.join(self.build, self.exe),
+                   '--kernel-cmdline=' + os.path.join(r, 'cmdline')] + self.args
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=wfd, env=env, close_fds=True)
+        os.close(wfd)
+        if self.read_log:
+            self.start_reader()
+        return self
+
+    def start_reader(self):
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        buf = b''
+        while True:
+            try:
+                chunk = os.read(self.log_fd, 65536)
+            except OSError:
+                chunk = b''
+            if not chunk:
+                break
+            buf += chunk
+            *done, buf = buf.split(b'\n')
+            with self.cond:
+                self.lines.extend(l.decode(errors='replace') for l in done)
+                self.cond.notify_all()
+        with self.cond:
+            self.eof = True
+            self.cond.notify_all()
+
+    def pid(self, timeout=10):
+        """Host pid of stubinit (PID 1 of its namespace)."""
+        if not self.pid1:
+            return self.proc.pid
+        end = time.monotonic() + timeout
+        path = '/proc/%d/task/%d/children' % (self.proc.pid, self.proc.pid)
+        while time.monotonic() < end:
+            try:
+                kids = open(path).read().split()
+            except OSError:
+                kids = []
+            if kids:
+                return int(kids[0])
+            time.sleep(0.01)
+        raise AssertionError('stubinit did not start')
+
+    def children(self):
+        pid = self.pid()
+        try:
+            return open('/proc/%d/task/%d/children' % (pid, pid)).read().split()
+        except OSError:
+            return []
+
+    def signal(self, sig):
+        os.kill(self.pid(), sig)
+
+    def wait_exit(self, timeout=10):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError('stubinit still running %s s later' % timeout)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.reader:
+            self.reader.join(5)
+        # A reader still blocked in read() would steal whatever reuses the fd number next.
+        if not (self.reader and self.reader.is_alive()):
+            try:
+                os.close(self.log_fd)
+            except OSError:
+                pass
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # -- the log ---------------------------------------------------------------------------
+    def log(self):
+        with self.cond:
+            return '\n'.join(self.lines)
+
+    def wait_log(self, pattern, timeout=10, count=1):
+        """Waits for @count log lines matching the regex; returns the last match."""
+        rx = re.compile(pattern)
+        end = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                hits = [m for m in (rx.search(l) for l in self.lines) if m]
+                if len(hits) >= count:
+                    return hits[count - 1]
+                left = end - time.monotonic()
+                if left <= 0 or self.eof:
+                    break
+                self.cond.wait(left)
+        raise AssertionError('no log line matching %r (%d wanted, %d seen); log:\n%s'
+                             % (pattern, count, len(hits), self.log()[-3000:]))
+
+    def in_ns(self, *cmd, ns='-p', capture=True):
+        """Runs @cmd inside stubinit's namespaces (default: its PID namespace). Without
+        @capture, its output goes nowhere, so background jobs it leaves behind hold no pipe."""
+        out = subprocess.PIPE if capture else subprocess.DEVNULL
+        return subprocess.run(['nsenter', '-t', str(self.pid()), ns, '--'] + list(cmd),
+                              stdin=subprocess.DEVNULL, stdout=out, stderr=out, text=True,
+                              timeout=30)
+
+
+def stubdom_store(xsd, target=TARGET, domid=DOMID):
+    """What libxl writes before the stubdomain boots (protocol section 3)."""
+    home = '/local/domain/%d' % domid
+    xsd.write(home + '/domid', str(domid))
+    xsd.chmod(home, 'n0', 'r%d' % domid)
+    xsd.chmod(home + '/domid', 'n0', 'r%d' % domid)
+    if target is not None:
+        xsd.write(home + '/target', str(target))
+        xsd.chmod(home + '/target', 'n0', 'r%d' % domid)
+    xsd.write(home + '/device-model/%s' % (target if target is not None else 0), '')
+    xsd.chmod(home + '/device-model', 'n%d' % domid)
+    xsd.chmod(home + '/device-model/%s' % (target if target is not None else 0), 'n%d' % domid,
+              'r%d' % (target if target is not None else 0))
