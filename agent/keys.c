@@ -11,6 +11,7 @@
 #include <strings.h>
 
 static const char *const level_choices[] = { "error", "warn", "info", "debug", NULL };
+static const char *const policy_choices[] = { "crash-guest", "poweroff", "stay", NULL };
 
 static const struct key_def stubinit_defs[K__COUNT] = {
 	[K_LOG_LEVEL] = { .name = "log-level", .type = KT_CHOICE, .def = "info", .since = "0.1",
@@ -30,6 +31,43 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 				 .help = "how long to wait at boot for xenstore to become reachable "
 					 "before giving up and powering off",
 				 .max = 3600000 },
+	[K_QEMU] = { .name = "qemu", .type = KT_STRING,
+		     .def = "/usr/libexec/xen-qemu-system-i386", .since = "0.1",
+		     .help = "the QEMU binary to run" },
+	[K_QEMU_DATADIR] = { .name = "qemu-datadir", .type = KT_STRING, .def = "", .since = "0.1",
+			     .help = "QEMU's data directory (-L: BIOS, option ROMs, keymaps); empty "
+				     "leaves QEMU's built-in default" },
+	[K_QEMU_EXTRA] = { .name = "qemu-extra", .type = KT_STRING, .def = "", .since = "0.1",
+			   .help = "space-separated flags the image adds before the toolstack's "
+				   "arguments" },
+	[K_QEMU_DROP] = { .name = "qemu-drop", .type = KT_STRING, .def = "", .since = "0.1",
+			  .help = "override: remove arguments; space-separated -opt (every "
+				  "occurrence, with its value), -opt=value or -opt=prefix*" },
+	[K_QEMU_REPLACE] = { .name = "qemu-replace", .type = KT_STRING, .def = "", .since = "0.1",
+			     .help = "override: set the value of every occurrence of an option; "
+				     "space-separated -opt=value" },
+	[K_QEMU_APPEND] = { .name = "qemu-append", .type = KT_STRING, .def = "", .since = "0.1",
+			    .help = "override: space-separated arguments appended at the end" },
+	[K_QEMU_GREETING_TIMEOUT] = { .name = "qemu-greeting-timeout", .type = KT_DURATION,
+				      .def = "20s", .since = "0.1",
+				      .help = "how long QEMU may take to greet on the permanent "
+					      "monitor (libxl gives up at 30 s)",
+				      .min = 100, .max = 600000 },
+	[K_ON_QEMU_EXIT] = { .name = "on-qemu-exit", .type = KT_CHOICE, .def = "crash-guest",
+			     .since = "0.1",
+			     .help = "when QEMU dies or never comes up: crash-guest (the guest's "
+				     "on_crash applies instead of a hang), poweroff (the stubdomain "
+				     "only) or stay (debugging)",
+			     .choices = policy_choices },
+	[K_STATS_INTERVAL] = { .name = "stats-interval", .type = KT_DURATION, .def = "10s",
+			       .since = "0.1",
+			       .help = "period of the stubinit/stats refresh for dom0; 0 turns it "
+				       "off",
+			       .max = 3600000 },
+	[K_CONSOLE_PREFIX] = { .name = "console-prefix", .type = KT_STRING, .def = "/dev/hvc",
+			       .since = "0.1",
+			       .help = "path prefix of the consoles (1: save, 2: restore, 3 and up: "
+				       "serial ports); tests point it at ptys" },
 };
 
 /* Renamed keys: old name, new name, version of the rename. Old names keep working for a while. */

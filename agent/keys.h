@@ -94,8 +94,21 @@ enum stubinit_key {
 	K_LOG_BUFFER,
 	K_SHUTDOWN_TIMEOUT,
 	K_XENSTORE_TIMEOUT,
+	K_QEMU,
+	K_QEMU_DATADIR,
+	K_QEMU_EXTRA,
+	K_QEMU_DROP,
+	K_QEMU_REPLACE,
+	K_QEMU_APPEND,
+	K_QEMU_GREETING_TIMEOUT,
+	K_ON_QEMU_EXIT,
+	K_STATS_INTERVAL,
+	K_CONSOLE_PREFIX,
 	K__COUNT
 };
+
+/* Values of on-qemu-exit, in the order of its choices. */
+enum qemu_exit_policy { POLICY_CRASH_GUEST, POLICY_POWEROFF, POLICY_STAY };
 
 /* The keyset of the running agent (defaults until configured). */
 struct keyset *keys_stubinit(void);

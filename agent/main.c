@@ -2,18 +2,21 @@
  * stubinit: PID 1 of a Xen Linux device-model stubdomain.
  *
  * The whole life of the stubdomain, in order: block signals and start the loop, boot (mounts,
- * console), configuration (stubinit.* keys), the network's loopback, xenstore, status; then serve
- * events forever. Before serving, a setup error powers the stubdomain off cleanly; once serving,
+ * console), configuration (stubinit.* keys), the hvc consoles, the network's loopback, xenstore,
+ * what the toolstack asked for, QEMU; then serve events forever. Before serving, a setup error powers the stubdomain off cleanly; once serving,
  * nothing may end PID 1: every error is logged and survived.
  */
 #include "boot.h"
 #include "child.h"
+#include "config.h"
 #include "keys.h"
 #include "log.h"
 #include "loop.h"
 #include "shutdown.h"
 #include "status.h"
 #include "store.h"
+#include "supervise.h"
+#include "console/console.h"
 #include "netlink/net.h"
 
 #include <errno.h>
@@ -104,25 +107,28 @@ static void configure(int argc, char **argv, const char *cmdline_path)
 		log_warn("configuration: %u problem(s) reported above; booting on", ks->problems);
 }
 
-/* The stubdomain's identity in xenstore: its own domid and the guest it serves. */
+static struct console_set consoles;
+static struct dm_config cfg;
+
+/* xenstore is there: what the toolstack wants, then QEMU. */
 static void on_store(bool ok, void *arg)
 {
-	unsigned self, target;
-
 	(void)arg;
 	if (!ok) {
 		status_error("xenstore not reachable");
 		shutdown_begin(EXIT_FAILURE, "boot failed: no xenstore");
 		return;
 	}
-	if (store_read_domid("domid", &self) < 0 || store_read_domid("target", &target) < 0) {
-		status_error("boot failed: domid or target missing or garbled in xenstore");
-		shutdown_begin(EXIT_FAILURE, "boot failed: no target");
+	if (config_read(&cfg) < 0) {
+		if (cfg.have_target)
+			status_bind(cfg.target);
+		supervise_fail_early(&cfg, cfg.error);
 		return;
 	}
-	log_info("stubdomain %u serves guest %u", self, target);
-	status_bind(target);
+	log_info("stubdomain %u serves guest %u", cfg.domid, cfg.target);
+	status_bind(cfg.target);
 	status_set(ST_BOOTING);
+	supervise_start(&cfg, &consoles);
 }
 
 int main(int argc, char **argv)
@@ -148,6 +154,8 @@ int main(int argc, char **argv)
 	configure(argc, argv, cmdline);
 	child_init();
 	shutdown_init();
+	/* First, before anything else can be scheduled: a restore stream may be waiting in hvc2. */
+	console_setup(key(K_CONSOLE_PREFIX)->str, &consoles);
 
 	if (net_link_up("lo") < 0)
 		log_warn("boot: loopback is not up; going on");

@@ -61,6 +61,11 @@ void status_set(enum status_state s)
 	put("state", names[s]);
 }
 
+void status_stats(const char *line)
+{
+	put("stats", line);
+}
+
 void status_error(const char *fmt, ...)
 {
 	va_list ap;

@@ -1,6 +1,6 @@
 /*
  * status: what dom0 tooling can read about stubinit, without a shell in the stubdomain:
- * device-model/<target>/stubinit/{state,error,pid,version} under the stubdomain's home path.
+ * device-model/<target>/stubinit/{state,error,pid,version,stats} under the stubdomain's home path.
  *
  * Owns those keys. Until the target is known they are kept in memory and written on status_bind().
  * QEMU's own device-model/<target>/state is QEMU's: stubinit never writes it.
@@ -16,6 +16,9 @@ const char *status_name(enum status_state s);
 void status_bind(unsigned target);
 
 void status_set(enum status_state s);
+
+/* stubinit/stats: one line of figures for dom0 ("ps/top/vmstat from dom0", without a shell). */
+void status_stats(const char *line);
 
 /* One line; also logged as an error. */
 void status_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

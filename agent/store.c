@@ -179,6 +179,15 @@ int store_read_domid(const char *path, unsigned *out)
 	return 0;
 }
 
+char **store_directory(const char *path, unsigned *n)
+{
+	if (!st.xs) {
+		errno = ENOTCONN;
+		return NULL;
+	}
+	return xs_directory(st.xs, XBT_NULL, path, n);
+}
+
 int store_write(const char *path, const char *value)
 {
 	if (!st.xs)

@@ -27,6 +27,9 @@ char *store_read(const char *path);
  */
 int store_read_domid(const char *path, unsigned *out);
 
+/* The children of @path (caller frees the array; one free() releases all), or NULL with errno. */
+char **store_directory(const char *path, unsigned *n);
+
 int store_write(const char *path, const char *value);
 
 void store_fini(void);

@@ -14,6 +14,8 @@ struct console_open {
 	int fd;
 	bool was_cooked; /* ICANON or ECHO was set when opened */
 	bool is_tty;	 /* false for a plain file or pipe: nothing to make raw */
+	bool fifo;	 /* opened under SCHED_FIFO (console_open_raw_first) */
+	int fifo_err;	 /* why SCHED_FIFO was refused, or 0 */
 };
 
 /*
@@ -22,6 +24,29 @@ struct console_open {
  * errno; on error nothing stays open.
  */
 int console_open_raw(const char *path, int flags, struct console_open *out);
+
+/*
+ * For a console whose bytes may already be waiting when it is opened (hvc2 carrying the restore
+ * stream): a stock kernel's hvc starts cooked, and on open its ldisc worker processes the waiting
+ * bytes with that cooked termios before a plain open() + tcsetattr() can make it raw (measured:
+ * lost 5 of 5 times). Doing both under SCHED_FIFO 99 with memory locked, on the stubdomain's single
+ * vCPU, keeps the worker off the CPU until the tty is raw (won 9 of 9); the agent then returns to
+ * SCHED_OTHER. If real-time priority is refused, it opens the plain way and says so in fifo_err.
+ */
+int console_open_raw_first(const char *path, int flags, struct console_open *out);
+
+/*
+ * The consoles the agent holds: hvc2, the incoming state stream on restore (read-only, opened raw
+ * first of all), and hvc1, where saved state goes out (write-only, raw). A console that does not
+ * exist has fd -1. Each open is logged with how it went: cooked or raw when opened, SCHED_FIFO or
+ * not. hvc3 and up are QEMU's serial ports; QEMU opens those itself.
+ */
+struct console_set {
+	struct console_open in;	 /* <prefix>2 */
+	struct console_open out; /* <prefix>1 */
+};
+
+void console_setup(const char *prefix, struct console_set *cs);
 
 /* Makes an open tty raw; returns 0, or a negative errno. Sets *@was_cooked. */
 int console_make_raw(int fd, bool *was_cooked);

@@ -30,4 +30,49 @@ int qmp_framer_feed(struct qmp_framer *f, const char *buf, size_t len, qmp_objec
 /* Bytes of the object being assembled (0 between objects). */
 size_t qmp_framer_pending(const struct qmp_framer *f);
 
+/*
+ * A QMP client connection over a unix socket: the greeting, commands with replies matched by id,
+ * events, and passing an fd with a command (SCM_RIGHTS, as add-fd needs). It never blocks: the
+ * owner polls qmp_conn_fd() for reading (and for writing while qmp_conn_wants_write()) and calls
+ * qmp_conn_read() / qmp_conn_flush().
+ */
+struct qmp_conn;
+
+/* @msg is the whole reply ({"return": ...} or {"error": ...}), or NULL when the connection closed
+ * first. Borrowed. */
+typedef void (*qmp_reply_fn)(struct json_object *msg, void *arg);
+
+struct qmp_conn_ops {
+	void (*greeting)(struct json_object *greeting, void *arg);
+	void (*event)(struct json_object *event, void *arg);
+	void (*closed)(const char *why, void *arg);
+};
+
+/* Takes ownership of @fd (made non-blocking). */
+struct qmp_conn *qmp_conn_new(int fd, size_t max_msg, const struct qmp_conn_ops *ops, void *arg);
+int qmp_conn_fd(const struct qmp_conn *c);
+
+/*
+ * Reads what is available and dispatches it. Returns 0, or -1 once the connection is closed
+ * (ops->closed has been called; the owner then frees it).
+ */
+int qmp_conn_read(struct qmp_conn *c);
+
+/*
+ * Queues @cmd with @args (ownership taken; may be NULL) and, with @pass_fd >= 0, that fd alongside.
+ * @fn gets the reply. Returns 0 or a negative errno.
+ */
+int qmp_conn_command(struct qmp_conn *c, const char *cmd, struct json_object *args, int pass_fd,
+		     qmp_reply_fn fn, void *arg);
+
+/* Writes what the socket takes now: 0 all sent, 1 more pending, -1 failed. */
+int qmp_conn_flush(struct qmp_conn *c);
+int qmp_conn_wants_write(const struct qmp_conn *c);
+
+/* The "desc" of an error reply, or NULL for a success. */
+const char *qmp_error_desc(struct json_object *msg);
+
+/* Closes the fd; replies still pending get their callback with NULL. */
+void qmp_conn_free(struct qmp_conn *c);
+
 #endif

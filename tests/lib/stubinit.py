@@ -21,7 +21,8 @@ TARGET = 7  # the guest it serves
 
 class Stubinit:
     def __init__(self, build, xsd=None, args=(), cmdline='console=hvc0', pid1=True,
-                 read_log=True, pipe_size=None, xs_socket=None, exe='stubinit', bind_usr=True):
+                 read_log=True, pipe_size=None, xs_socket=None, exe='stubinit', bind_usr=True,
+                 consoles=None, files=None):
         self.build = build
         self.xsd = xsd
         self.args = list(args)
@@ -32,6 +33,10 @@ class Stubinit:
         self.xs_socket = xs_socket
         self.exe = exe
         self.bind_usr = bind_usr
+        # {n: host path}: bound at /consoles/hvc<n> (stubinit.console-prefix=/consoles/hvc)
+        self.consoles = consoles or {}
+        # {path in root: (text, mode)}: files put into the root before boot
+        self.files = files or {}
         self.root = tempfile.mkdtemp(prefix='stubinit-root-')
         self.lines = []
         self.cond = threading.Condition()
@@ -47,8 +52,27 @@ class Stubinit:
         for link, to in (('lib', 'usr/lib'), ('lib64', 'usr/lib64'), ('bin', 'usr/bin'),
                          ('sbin', 'usr/sbin')):
             os.symlink(to, os.path.join(r, link))
+        # Debian's QEMU (qemu-system-x86) stands in for the stubdomain's; a test's own words win.
+        cmdline = 'stubinit.qemu=/usr/bin/qemu-system-i386 ' + self.cmdline
+        binds = ''
+        if self.consoles:
+            # QEMU takes "-serial <path>" as a tty only under /dev/, and stubinit would mount a
+            # devtmpfs over an empty /dev: so /dev is a tmpfs of ours with the few nodes needed
+            # and the ptys bound at /dev/test-hvc<n> (stubinit.console-prefix).
+            cmdline += ' stubinit.console-prefix=/dev/test-hvc'
+            binds += 'mount -t tmpfs -o mode=755 none "$R/dev"; '
+            for node in ('null', 'zero', 'full', 'random', 'urandom'):
+                binds += 'touch "$R/dev/%s"; mount --bind /dev/%s "$R/dev/%s"; ' % (node, node,
+                                                                                   node)
+            for n, host in self.consoles.items():
+                binds += 'touch "$R/dev/test-hvc%d"; mount --bind %s "$R/dev/test-hvc%d"; ' % (
+                    n, host, n)
+        for path, (text, mode) in self.files.items():
+            with open(os.path.join(r, path.lstrip('/')), 'w') as f:
+                f.write(text)
+            os.chmod(os.path.join(r, path.lstrip('/')), mode)
         with open(os.path.join(r, 'cmdline'), 'w') as f:
-            f.write(self.cmdline + '\n')
+            f.write(cmdline + '\n')
         env = {'PATH': '/usr/sbin:/usr/bin:/sbin:/bin'}
         sock = self.xs_socket
         if sock is None and self.xsd is not None:
@@ -64,6 +88,7 @@ class Stubinit:
                 env['XENSTORED_PATH'] = '/xs/' + os.path.basename(sock)
             argv = ['/build/' + self.exe, '--kernel-cmdline=/cmdline'] + self.args
             script = ('set -e; mount --bind "$B" "$R/build"; mount --bind "$X" "$R/xs"; '
+                      + binds
                       + ('mount --bind -o ro /usr "$R/usr"; ' if self.bind_usr else '')
                       + 'exec /usr/sbin/chroot "$R" "$@"')
             cmd = ['unshare', '--pid', '--mount', '--net', '--uts', '--fork', '--kill-child', '--',
@@ -118,6 +143,25 @@ class Stubinit:
                 return int(kids[0])
             time.sleep(0.01)
         raise AssertionError('stubinit did not start')
+
+    def root_path(self, path):
+        """@path inside stubinit's root and mount namespace, reachable from the host."""
+        return '/proc/%d/root%s' % (self.pid(), path)
+
+    def qemu_pid(self):
+        kids = [int(k) for k in self.children()]
+        for k in kids:
+            try:
+                if 'qemu' in os.readlink('/proc/%d/exe' % k):
+                    return k
+            except OSError:
+                pass
+        return None
+
+    def orphans(self):
+        """Children of stubinit other than QEMU."""
+        q = self.qemu_pid()
+        return [k for k in self.children() if int(k) != q]
 
     def children(self):
         pid = self.pid()
@@ -198,3 +242,40 @@ def stubdom_store(xsd, target=TARGET, domid=DOMID):
     xsd.chmod(home + '/device-model', 'n%d' % domid)
     xsd.chmod(home + '/device-model/%s' % (target if target is not None else 0), 'n%d' % domid,
               'r%d' % (target if target is not None else 0))
+
+
+UUID = '00000000-0000-0000-0000-00000000c0de'
+
+
+def guest_store(xsd, args=None, dmargs=None, target=TARGET, domid=DOMID, consoles=(1, 2, 3),
+                restore=False):
+    """What libxl writes about the guest: its vm path, QEMU's arguments as dm-argv/NNN (or the
+    legacy dmargs string), the stubdomain's consoles (protocol sections 3, 4, 5)."""
+    vm = '/vm/' + UUID
+    gh = '/local/domain/%d' % target
+    xsd.write(gh + '/vm', vm)
+    xsd.chmod(gh, 'n%d' % target)
+    xsd.chmod(gh + '/vm', 'n%d' % target)
+    with xsd.connect() as c:
+        c.set_target(domid, target)
+        # Over the wire: the tools would take "-no-shutdown" for an option of their own.
+        if args is not None:
+            d = vm + '/image/dm-argv'
+            for i, a in enumerate(args, 1):
+                c.write('%s/%03d' % (d, i), a)
+        if dmargs is not None:
+            c.write(vm + '/image/dmargs', dmargs)
+    if args is not None:
+        xsd.chmod(d, 'n0', 'r%d' % domid, recurse=True)
+    if dmargs is not None:
+        xsd.chmod(vm + '/image/dmargs', 'n0', 'r%d' % domid)
+    home = '/local/domain/%d' % domid
+    for n in consoles:
+        p = '%s/device/console/%d' % (home, n)
+        xsd.write(p + '/type', 'ioemu')
+        if n == 2 and restore:
+            xsd.write(p + '/output', 'pipe:/var/lib/xen/qemu-resume.%d' % target)
+        elif n != 2:
+            xsd.write(p + '/output', 'pty')
+    if consoles:
+        xsd.chmod(home + '/device', 'n0', 'r%d' % domid, recurse=True)

@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <pty.h>
+#include <sys/socket.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <termios.h>
 #include <unistd.h>
@@ -105,4 +107,107 @@ TEST(qmp_framer_rejects_bad_input)
 	CHECK_INT(qmp_framer_feed(f, big, sizeof(big), collect, NULL), -EMSGSIZE);
 	CHECK_INT(nseen, 0);
 	qmp_framer_free(f);
+}
+
+static int greeted, events, replies, closed_calls, null_replies;
+static char last_reply[256];
+
+static void t_greeting(struct json_object *g, void *arg)
+{
+	(void)g, (void)arg;
+	greeted++;
+}
+
+static void t_event(struct json_object *e, void *arg)
+{
+	(void)e, (void)arg;
+	events++;
+}
+
+static void t_closed(const char *why, void *arg)
+{
+	(void)arg;
+	closed_calls++;
+	snprintf(last_reply, sizeof(last_reply), "closed: %s", why);
+}
+
+static void t_reply(struct json_object *msg, void *arg)
+{
+	(void)arg;
+	if (!msg) {
+		null_replies++;
+		return;
+	}
+	replies++;
+	snprintf(last_reply, sizeof(last_reply), "%s",
+		 qmp_error_desc(msg) ? qmp_error_desc(msg) : "ok");
+}
+
+static const struct qmp_conn_ops t_ops = { t_greeting, t_event, t_closed };
+
+/* Reads one message (and an fd passed with it) from the peer side of the socketpair. */
+static int peer_recv(int s, char *buf, size_t len, int *fd)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr a;
+	} u;
+	struct iovec iov = { buf, len - 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+			     .msg_controllen = sizeof(u.b) };
+	ssize_t n = recvmsg(s, &mh, 0);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+	*fd = -1;
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	if (cm && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	return 0;
+}
+
+TEST(qmp_conn_commands_events_and_fd_passing)
+{
+	int sp[2], passed = -1, pipefd[2];
+	char buf[512];
+	struct qmp_conn *c;
+
+	greeted = events = replies = closed_calls = null_replies = 0;
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0);
+	CHECK(pipe(pipefd) == 0);
+	c = qmp_conn_new(sp[0], 4096, &t_ops, NULL);
+	CHECK(c);
+	CHECK(write(sp[1], "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\r\n", 46) == 46);
+	CHECK_INT(qmp_conn_read(c), 0);
+	CHECK_INT(greeted, 1);
+	CHECK_INT(qmp_conn_command(c, "add-fd", NULL, pipefd[1], t_reply, NULL), 0);
+	CHECK_INT(peer_recv(sp[1], buf, sizeof(buf), &passed), 0);
+	CHECK_STR(buf, "{\"execute\":\"add-fd\",\"id\":1}\r\n");
+	/* The fd arrived with the command, and is the same pipe. */
+	CHECK(passed >= 0);
+	CHECK(write(passed, "z", 1) == 1);
+	CHECK(read(pipefd[0], buf, 1) == 1 && buf[0] == 'z');
+	close(passed);
+	CHECK_INT(qmp_conn_command(c, "stop", NULL, -1, t_reply, NULL), 0);
+	CHECK_INT(peer_recv(sp[1], buf, sizeof(buf), &passed), 0);
+	CHECK_STR(buf, "{\"execute\":\"stop\",\"id\":2}\r\n");
+	/* Replies out of order, an event between them, and a reply nobody asked for. */
+	const char *answer = "{\"error\": {\"class\": \"GenericError\", \"desc\": \"no\"}, \"id\": 2}\r\n"
+			     "{\"event\": \"STOP\", \"timestamp\": {}}\r\n{\"return\": {}, \"id\": 9}\r\n";
+	CHECK(write(sp[1], answer, strlen(answer)) == (ssize_t)strlen(answer));
+	CHECK_INT(qmp_conn_read(c), 0);
+	CHECK_INT(replies, 1);
+	CHECK_STR(last_reply, "no");
+	CHECK_INT(events, 1);
+	/* Malformed input ends the connection; the reply still owed gets NULL. */
+	CHECK(write(sp[1], "{\"return\": ]", 12) == 12);
+	CHECK_INT(qmp_conn_read(c), -1);
+	CHECK_INT(closed_calls, 1);
+	CHECK_STR(last_reply, "closed: malformed JSON");
+	qmp_conn_free(c);
+	CHECK_INT(null_replies, 1);
+	close(sp[1]);
+	close(pipefd[0]);
+	close(pipefd[1]);
 }

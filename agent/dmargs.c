@@ -1,0 +1,303 @@
+/*
+ * dmargs: QEMU argv assembly and overrides. See dmargs.h.
+ */
+#include "dmargs.h"
+#include "log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int argv_push(struct argv_list *a, const char *s)
+{
+	char *copy;
+
+	if (a->n + 2 > a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 16;
+		char **nv = realloc(a->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		a->v = nv;
+		a->cap = cap;
+	}
+	copy = strdup(s);
+	if (!copy)
+		return -ENOMEM;
+	a->v[a->n++] = copy;
+	a->v[a->n] = NULL;
+	return 0;
+}
+
+int argv_pushf(struct argv_list *a, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n, err;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	err = argv_push(a, s);
+	free(s);
+	return err;
+}
+
+void argv_free(struct argv_list *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+	*a = (struct argv_list){ 0 };
+}
+
+int argv_push_words(struct argv_list *a, const char *words)
+{
+	const char *p = words;
+
+	while (p && *p) {
+		size_t len;
+		char *w;
+		int err;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		len = strcspn(p, " \t\n");
+		if (!len)
+			break;
+		w = strndup(p, len);
+		if (!w)
+			return -ENOMEM;
+		err = argv_push(a, w);
+		free(w);
+		if (err)
+			return err;
+		p += len;
+	}
+	return 0;
+}
+
+static int key_value(const char *name, unsigned long *out)
+{
+	if (!*name || strspn(name, "0123456789") != strlen(name) || strlen(name) > 9)
+		return -1;
+	*out = strtoul(name, NULL, 10);
+	return 0;
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+	unsigned long x = strtoul(*(char *const *)a, NULL, 10);
+	unsigned long y = strtoul(*(char *const *)b, NULL, 10);
+
+	return (x > y) - (x < y);
+}
+
+int dmargs_sort_keys(char **names, unsigned n, const char **bad)
+{
+	unsigned long v;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (key_value(names[i], &v) < 0) {
+			*bad = names[i];
+			return -1;
+		}
+	}
+	qsort(names, n, sizeof(*names), cmp_keys);
+	for (unsigned i = 1; i < n; i++) {
+		if (strtoul(names[i], NULL, 10) == strtoul(names[i - 1], NULL, 10)) {
+			*bad = names[i];
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int dmargs_wants_restore(char *const *args, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(args[i], DM_RESTORE_PLACEHOLDER))
+			return 1;
+	return 0;
+}
+
+/* QEMU options that take no value: the rest take the next word. */
+static const char *const flag_options[] = {
+	"-no-shutdown", "-nodefaults", "-no-user-config", "-nographic", "-no-acpi", "-no-hpet",
+	"-S", "-no-reboot", "-snapshot", "-daemonize", "-only-migratable", "-enable-kvm",
+	"-xen-domid-restrict", "-full-screen", "-usb", "-no-fd-bootchk", "-preconfig", NULL
+};
+
+static int is_flag(const char *opt)
+{
+	for (const char *const *f = flag_options; *f; f++)
+		if (!strcmp(*f, opt))
+			return 1;
+	return 0;
+}
+
+/* Splits an override word "-opt[=value]"; returns 0, or -1 when it does not name an option. */
+static int split_item(const char *item, char **opt, const char **value)
+{
+	const char *eq = strchr(item, '=');
+
+	if (item[0] != '-' || !item[1] || item[1] == '=')
+		return -1;
+	*opt = eq ? strndup(item, (size_t)(eq - item)) : strdup(item);
+	*value = eq ? eq + 1 : NULL;
+	return *opt ? 0 : -1;
+}
+
+static int value_matches(const char *pattern, const char *value)
+{
+	size_t n = strlen(pattern);
+
+	if (n && pattern[n - 1] == '*')
+		return value && !strncmp(value, pattern, n - 1);
+	return value && !strcmp(value, pattern);
+}
+
+/* Removes args[i] (and its value, if it takes one). */
+static size_t remove_at(struct argv_list *a, size_t i, int with_value)
+{
+	size_t k = with_value && i + 1 < a->n ? 2 : 1;
+
+	for (size_t j = i; j < i + k; j++)
+		free(a->v[j]);
+	memmove(&a->v[i], &a->v[i + k], (a->n - i - k + 1) * sizeof(char *));
+	a->n -= k;
+	return k;
+}
+
+/* Applies "drop" or "replace" items to a->v[from..]. */
+static void apply_items(struct argv_list *a, size_t from, const char *items, int replace)
+{
+	struct argv_list words = { 0 };
+	const char *keyname = replace ? "stubinit.qemu-replace" : "stubinit.qemu-drop";
+
+	if (argv_push_words(&words, items) < 0)
+		return;
+	for (size_t w = 0; w < words.n; w++) {
+		const char *value;
+		char *opt;
+		int hits = 0;
+
+		int ok = split_item(words.v[w], &opt, &value) == 0;
+
+		if (ok && replace && (!value || is_flag(opt))) {
+			free(opt);
+			ok = 0;
+		}
+		if (!ok) {
+			log_warn("key %s: '%s' is not %s; skipped", keyname, words.v[w],
+				 replace ? "-option=value for an option that takes a value"
+					 : "-option or -option=value");
+			continue;
+		}
+		for (size_t i = from; i < a->n;) {
+			int takes = !is_flag(opt);
+
+			if (strcmp(a->v[i], opt)) {
+				i++;
+				continue;
+			}
+			if (replace) {
+				if (i + 1 < a->n) {
+					log_info("override: %s %s -> %s %s", opt, a->v[i + 1], opt, value);
+					free(a->v[i + 1]);
+					a->v[i + 1] = strdup(value);
+					if (!a->v[i + 1])
+						a->v[i + 1] = strdup("");
+				}
+				hits++;
+				i += 2;
+			} else if (!value || (takes && value_matches(value, i + 1 < a->n ? a->v[i + 1]
+										: NULL))) {
+				log_info("override: dropped %s%s%s", opt, takes ? " " : "",
+					 takes && i + 1 < a->n ? a->v[i + 1] : "");
+				remove_at(a, i, takes);
+				hits++;
+			} else {
+				i += takes ? 2 : 1;
+			}
+		}
+		if (!hits)
+			log_warn("key %s: '%s' matches no argument of QEMU's command line", keyname,
+				 words.v[w]);
+		free(opt);
+	}
+	argv_free(&words);
+}
+
+/* -serial /dev/hvc3 and friends follow the console prefix (tests point it at ptys). */
+static const char *console_path(const struct dm_launch *l, const char *arg, char *buf, size_t len)
+{
+	const char *hvc = "/dev/hvc";
+	size_t n = strlen(hvc);
+
+	if (!l->console_prefix || !strcmp(l->console_prefix, hvc) || strncmp(arg, hvc, n) ||
+	    !arg[n] || strspn(arg + n, "0123456789") != strlen(arg + n))
+		return arg;
+	snprintf(buf, len, "%s%s", l->console_prefix, arg + n);
+	return buf;
+}
+
+int dmargs_build(const struct dm_launch *l, char *const *args, size_t n, struct argv_list *out)
+{
+	size_t from;
+	int err = 0;
+
+	*out = (struct argv_list){ 0 };
+	if (dmargs_wants_restore(args, n) && l->incoming_fd < 0) {
+		log_error("dm-argv: %s is asked for (a restore), but there is no incoming stream fd",
+			  DM_RESTORE_PLACEHOLDER);
+		return -1;
+	}
+	err |= argv_push(out, l->qemu);
+	if (l->datadir && *l->datadir) {
+		err |= argv_push(out, "-L");
+		err |= argv_push(out, l->datadir);
+	}
+	/* The permanent monitor: QEMU connects to stubinit, so there is nothing to wait or poll for. */
+	err |= argv_push(out, "-chardev");
+	err |= argv_pushf(out, "socket,id=stubinit-agent,path=%s,server=off", l->agent_sock);
+	err |= argv_push(out, "-mon");
+	err |= argv_push(out, "chardev=stubinit-agent,mode=control");
+	/* The session monitor: dom0's QMP sessions get a fresh connection to it each time. */
+	err |= argv_push(out, "-chardev");
+	err |= argv_pushf(out, "socket,id=stubinit-qmp,path=%s,server=on,wait=off", l->qmp_sock);
+	err |= argv_push(out, "-mon");
+	err |= argv_push(out, "chardev=stubinit-qmp,mode=control");
+	from = out->n;
+	err |= argv_push_words(out, l->extra);
+	for (size_t i = 0; i < n; i++) {
+		char buf[256];
+
+		if (!strcmp(args[i], DM_RESTORE_PLACEHOLDER))
+			err |= argv_pushf(out, "fd:%d", l->incoming_fd);
+		else
+			err |= argv_push(out, console_path(l, args[i], buf, sizeof(buf)));
+	}
+	if (err) {
+		log_error("dm-argv: out of memory");
+		argv_free(out);
+		return -1;
+	}
+	if (l->drop && *l->drop)
+		apply_items(out, from, l->drop, 0);
+	if (l->replace && *l->replace)
+		apply_items(out, from, l->replace, 1);
+	if (l->append && *l->append) {
+		size_t before = out->n;
+
+		argv_push_words(out, l->append);
+		for (size_t i = before; i < out->n; i++)
+			log_info("override: appended %s", out->v[i]);
+	}
+	return 0;
+}

@@ -1,0 +1,58 @@
+/*
+ * dmargs: QEMU's command line. Owns turning what the toolstack stored (dm-argv's numbered keys, or
+ * the legacy MiniOS dmargs string) into the argv stubinit executes: stubinit's own monitors first,
+ * the image's extra flags, the toolstack's arguments with the restore placeholder and console paths
+ * substituted, then the sanctioned overrides from stubinit.* keys (drop, replace, append) so nobody
+ * repacks an image to change one argument. Pure: no I/O; problems are logged by key name.
+ */
+#ifndef STUBINIT_DMARGS_H
+#define STUBINIT_DMARGS_H
+
+#include <stddef.h>
+
+/* The placeholder libxl writes where the restore stream's fd belongs. */
+#define DM_RESTORE_PLACEHOLDER "$STUBDOM_RESTORE_INCOMING_ARG"
+
+/* A growable NULL-terminated argument vector. */
+struct argv_list {
+	char **v;
+	size_t n, cap;
+};
+
+int argv_push(struct argv_list *a, const char *s);
+int argv_pushf(struct argv_list *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void argv_free(struct argv_list *a);
+/* Space-separated words (runs of spaces, tabs, newlines) appended to @a. */
+int argv_push_words(struct argv_list *a, const char *words);
+
+/*
+ * dm-argv's children are "001", "002", ... and may grow past three digits: sorts @names by their
+ * numeric value. Returns 0, or -1 with *@bad naming the first name that is not a decimal number or
+ * that repeats another's number.
+ */
+int dmargs_sort_keys(char **names, unsigned n, const char **bad);
+
+struct dm_launch {
+	const char *qemu;	    /* binary */
+	const char *datadir;	    /* -L, or "" */
+	const char *extra;	    /* image-level flags, space-separated, or "" */
+	const char *drop;	    /* override: "-opt" or "-opt=value" or "-opt=prefix*", space-separated */
+	const char *replace;	    /* override: "-opt=value", space-separated */
+	const char *append;	    /* override: words appended at the end */
+	const char *console_prefix; /* "/dev/hvc" unless tests point consoles elsewhere */
+	const char *agent_sock;	    /* stubinit's permanent monitor; QEMU connects to it */
+	const char *qmp_sock;	    /* the session monitor; QEMU listens on it */
+	int incoming_fd;	    /* fd QEMU gets the restore stream on, or -1 */
+};
+
+/* Whether @args asks for a restore (holds the placeholder). */
+int dmargs_wants_restore(char *const *args, size_t n);
+
+/*
+ * Builds the full argv into @out (argv[0] = the binary). Returns 0, or -1 after logging when the
+ * command line cannot be built (restore asked for without an incoming fd). Malformed overrides are
+ * logged by key and skipped.
+ */
+int dmargs_build(const struct dm_launch *l, char *const *args, size_t n, struct argv_list *out);
+
+#endif

@@ -1,0 +1,607 @@
+/*
+ * supervise: spawn, watch and report on QEMU. See supervise.h.
+ */
+#include "supervise.h"
+#include "child.h"
+#include "keys.h"
+#include "log.h"
+#include "loop.h"
+#include "shutdown.h"
+#include "status.h"
+#include "qmp/qmp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <xen/sched.h>
+#include <xendevicemodel.h>
+#include <xentoollog.h>
+
+/* QEMU's lines kept for the report when it dies. */
+#define LAST_LINES 12
+#define LINE_MAX_Q 512
+/* The fd number QEMU finds the restore stream on. */
+#define INCOMING_FD 3
+/* A QMP message from QEMU bigger than this is not one we need (query-qmp-schema is ~200 KiB). */
+#define MON_MAX (1 << 20)
+
+static struct {
+	pid_t pid;
+	unsigned target;
+	int listen_fd, out_fd, exec_fd, save_fd;
+	struct qmp_conn *mon;
+	struct loop_timer *greet_timer, *stats_timer;
+	char line[LINE_MAX_Q];
+	size_t linelen;
+	char last[LAST_LINES][LINE_MAX_Q];
+	unsigned nlast;
+	char reason[256]; /* why it is going down, when stubinit knows better than the exit status */
+} sv = { .listen_fd = -1, .out_fd = -1, .exec_fd = -1, .save_fd = -1 };
+
+pid_t supervise_qemu_pid(void)
+{
+	return sv.pid;
+}
+
+/* ---- the failure policy -------------------------------------------------------------------- */
+
+/* libxendevicemodel reports through a xentoollog logger: route it into our log. */
+static void xtl_vmessage(struct xentoollog_logger *l, xentoollog_level level, int errnoval,
+			 const char *context, const char *format, va_list al)
+	__attribute__((format(printf, 5, 0)));
+static void xtl_vmessage(struct xentoollog_logger *l, xentoollog_level level, int errnoval,
+			 const char *context, const char *format, va_list al)
+{
+	char msg[LOG_LINE_MAX];
+
+	(void)l;
+	vsnprintf(msg, sizeof(msg), format, al);
+	log_msg(level >= XTL_ERROR ? LV_ERROR : level >= XTL_WARN ? LV_WARN : LV_DEBUG, "%s: %s%s%s",
+		context ? context : "xen", msg, errnoval >= 0 ? ": " : "",
+		errnoval >= 0 ? strerror(errnoval) : "");
+}
+
+static void xtl_destroy(struct xentoollog_logger *l)
+{
+	(void)l;
+}
+
+static struct xentoollog_logger xtl = { .vmessage = xtl_vmessage, .destroy = xtl_destroy };
+
+/* The guest's vCPUs would stall on unanswered I/O for ever: crash it, so xl applies on_crash. */
+static void crash_guest(unsigned target)
+{
+	xendevicemodel_handle *dm = xendevicemodel_open(&xtl, 0);
+
+	if (!dm) {
+		log_errno(LV_ERROR, errno, "policy crash-guest: guest %u: xendevicemodel_open",
+			  target);
+		return;
+	}
+	if (xendevicemodel_shutdown(dm, (domid_t)target, SHUTDOWN_crash) < 0)
+		log_errno(LV_ERROR, errno, "policy crash-guest: guest %u: shutdown(crash)", target);
+	else
+		log_info("policy crash-guest: guest %u shut down as crashed; xl applies its on_crash",
+			 target);
+	xendevicemodel_close(dm);
+}
+
+static void apply_policy(unsigned target, bool have_target, const char *why, bool early)
+{
+	switch (key(K_ON_QEMU_EXIT)->num) {
+	case POLICY_CRASH_GUEST:
+		if (have_target)
+			crash_guest(target);
+		if (early || !have_target)
+			shutdown_begin(EXIT_FAILURE, why);
+		else
+			log_info("policy crash-guest: the stubdomain stays up until the toolstack "
+				 "destroys it");
+		break;
+	case POLICY_POWEROFF:
+		shutdown_begin(EXIT_FAILURE, why);
+		break;
+	default:
+		log_warn("policy stay: the stubdomain stays up (%s)", why);
+		break;
+	}
+}
+
+void supervise_fail_early(const struct dm_config *cfg, const char *why)
+{
+	status_error("%s", why);
+	apply_policy(cfg->target, cfg->have_target, why, true);
+}
+
+/* ---- QEMU's output ------------------------------------------------------------------------- */
+
+static void keep_line(const char *s)
+{
+	snprintf(sv.last[sv.nlast % LAST_LINES], LINE_MAX_Q, "%s", s);
+	sv.nlast++;
+	log_info("qemu: %s", s);
+}
+
+static void end_line(void)
+{
+	sv.line[sv.linelen] = 0;
+	keep_line(sv.line);
+	sv.linelen = 0;
+}
+
+/* Reads what is there; returns 0 at EOF or error, 1 while the pipe stays open. */
+static int read_output(void)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = read(sv.out_fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == '\n') {
+				end_line();
+				continue;
+			}
+			sv.line[sv.linelen++] = buf[i];
+			if (sv.linelen == LINE_MAX_Q - 1)
+				end_line();
+		}
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 1;
+	if (sv.linelen)
+		end_line();
+	return 0;
+}
+
+static void close_output(void)
+{
+	if (sv.out_fd < 0)
+		return;
+	loop_remove(sv.out_fd);
+	close(sv.out_fd);
+	sv.out_fd = -1;
+}
+
+static void on_output(int fd, uint32_t events, void *arg)
+{
+	(void)fd, (void)events, (void)arg;
+	if (!read_output())
+		close_output();
+}
+
+/* ---- the permanent monitor ------------------------------------------------------------------ */
+
+static void mon_update_events(void)
+{
+	if (sv.mon)
+		loop_modify(qmp_conn_fd(sv.mon),
+			    EPOLLIN | (qmp_conn_wants_write(sv.mon) ? EPOLLOUT : 0));
+}
+
+static void close_monitor(void)
+{
+	if (!sv.mon)
+		return;
+	loop_remove(qmp_conn_fd(sv.mon));
+	qmp_conn_free(sv.mon);
+	sv.mon = NULL;
+}
+
+static void close_listener(void)
+{
+	if (sv.listen_fd < 0)
+		return;
+	loop_remove(sv.listen_fd);
+	close(sv.listen_fd);
+	sv.listen_fd = -1;
+	unlink(AGENT_SOCK);
+}
+
+static void on_add_fd(struct json_object *msg, void *arg)
+{
+	const char *err = qmp_error_desc(msg);
+
+	(void)arg;
+	if (!msg)
+		return; /* the monitor closed: QEMU's exit tells the story */
+	if (err) {
+		status_error("add-fd of the save file into fdset 1 failed: %s", err);
+		return;
+	}
+	log_info("monitor: save file %s is fdset 1 (QEMU saves state there; the QMP path moves it "
+		 "to console 1)",
+		 SAVE_FILE);
+	status_set(ST_RUNNING);
+}
+
+static void on_capabilities(struct json_object *msg, void *arg)
+{
+	const char *err = qmp_error_desc(msg);
+	struct json_object *args;
+
+	(void)arg;
+	if (!msg)
+		return;
+	if (err) {
+		status_error("qmp_capabilities refused: %s", err);
+		return;
+	}
+	/* QEMU ftruncate()s what it opens as /dev/fdset/1: a tty fails, a regular file works. */
+	args = json_object_new_object();
+	json_object_object_add(args, "fdset-id", json_object_new_int(1));
+	json_object_object_add(args, "opaque", json_object_new_string("stubinit:save-state"));
+	if (qmp_conn_command(sv.mon, "add-fd", args, sv.save_fd, on_add_fd, NULL) < 0)
+		status_error("add-fd: cannot send it to QEMU");
+	mon_update_events();
+}
+
+static void on_greeting(struct json_object *greeting, void *arg)
+{
+	struct json_object *v;
+	const char *ver = "?";
+
+	(void)arg;
+	if (json_object_object_get_ex(greeting, "QMP", &v) &&
+	    json_object_object_get_ex(v, "version", &v) && json_object_object_get_ex(v, "qemu", &v))
+		ver = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+	log_info("monitor: QEMU greeted (version %s)", ver);
+	loop_timer_arm(sv.greet_timer, 0, 0);
+	if (qmp_conn_command(sv.mon, "qmp_capabilities", NULL, -1, on_capabilities, NULL) < 0)
+		status_error("qmp_capabilities: cannot send it to QEMU");
+	mon_update_events();
+}
+
+static void on_event(struct json_object *ev, void *arg)
+{
+	(void)arg;
+	log_info("monitor: event %s", json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN));
+}
+
+static void on_mon_closed(const char *why, void *arg)
+{
+	(void)arg;
+	/* Normal when QEMU exits; otherwise fdsets may be dropped from now on (QEMU <= 9.0). */
+	log_warn("monitor: permanent monitor closed: %s", why);
+}
+
+static const struct qmp_conn_ops mon_ops = {
+	.greeting = on_greeting,
+	.event = on_event,
+	.closed = on_mon_closed,
+};
+
+static void on_monitor_io(int fd, uint32_t events, void *arg)
+{
+	(void)fd, (void)arg;
+	if (events & EPOLLOUT && qmp_conn_flush(sv.mon) < 0) {
+		close_monitor();
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR) && qmp_conn_read(sv.mon) < 0) {
+		close_monitor();
+		return;
+	}
+	mon_update_events();
+}
+
+static void on_accept(int fd, uint32_t events, void *arg)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int c;
+
+	(void)events, (void)arg;
+	c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (c < 0)
+		return;
+	/* Only QEMU itself may become the permanent monitor. */
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid != sv.pid) {
+		log_warn("monitor: refused a connection from pid %d (QEMU is %d)", (int)cred.pid,
+			 sv.pid);
+		close(c);
+		return;
+	}
+	sv.mon = qmp_conn_new(c, MON_MAX, &mon_ops, NULL);
+	if (!sv.mon || loop_add(c, EPOLLIN, on_monitor_io, NULL) < 0) {
+		status_error("monitor: cannot serve QEMU's connection");
+		if (sv.mon)
+			qmp_conn_free(sv.mon);
+		else
+			close(c);
+		sv.mon = NULL;
+		return;
+	}
+	log_info("monitor: QEMU connected to the permanent monitor");
+	close_listener();
+}
+
+static int listen_agent_socket(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", AGENT_SOCK);
+	unlink(AGENT_SOCK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0 ||
+	    loop_add(fd, EPOLLIN, on_accept, NULL) < 0) {
+		int err = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return -err;
+	}
+	sv.listen_fd = fd;
+	return 0;
+}
+
+/* ---- timers ---------------------------------------------------------------------------------- */
+
+static void on_greeting_timeout(void *arg)
+{
+	(void)arg;
+	snprintf(sv.reason, sizeof(sv.reason), "QEMU did not greet on the permanent monitor within %s",
+		 key(K_QEMU_GREETING_TIMEOUT)->str);
+	log_error("%s; killing it (pid %d)", sv.reason, sv.pid);
+	kill(sv.pid, SIGKILL);
+}
+
+static long field_kb(const char *path, const char *field)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, strlen(field)))
+			v = strtol(line + strlen(field), NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static long qemu_cpu_ms(void)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", sv.pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	/* After "comm)": state and 10 more fields, then utime and stime. */
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (long)((ut + st) * 1000 / (unsigned long)(hz > 0 ? hz : 100));
+}
+
+static void on_stats(void *arg)
+{
+	char path[64], line[256];
+	double up = 0;
+	FILE *f = fopen("/proc/uptime", "re");
+
+	(void)arg;
+	if (f) {
+		if (fscanf(f, "%lf", &up) != 1)
+			up = 0;
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/status", sv.pid);
+	snprintf(line, sizeof(line),
+		 "qemu-rss-kb=%ld qemu-cpu-ms=%ld stubinit-rss-kb=%ld mem-free-kb=%ld "
+		 "mem-available-kb=%ld uptime-s=%.0f",
+		 sv.pid ? field_kb(path, "VmRSS:") : -1, sv.pid ? qemu_cpu_ms() : -1,
+		 field_kb("/proc/self/status", "VmRSS:"), field_kb("/proc/meminfo", "MemFree:"),
+		 field_kb("/proc/meminfo", "MemAvailable:"), up);
+	status_stats(line);
+}
+
+/* ---- QEMU's exit ------------------------------------------------------------------------------ */
+
+static void on_exec_result(int fd, uint32_t events, void *arg)
+{
+	int err = 0;
+	ssize_t n = read(fd, &err, sizeof(err));
+
+	(void)events, (void)arg;
+	if (n == sizeof(err)) {
+		snprintf(sv.reason, sizeof(sv.reason), "cannot execute %s: %s", key(K_QEMU)->str,
+			 strerror(err));
+		log_error("%s", sv.reason);
+	} else if (n == 0) {
+		log_info("QEMU is running (pid %d)", sv.pid);
+	} else if (n < 0 && errno == EAGAIN) {
+		return;
+	}
+	loop_remove(fd);
+	close(fd);
+	sv.exec_fd = -1;
+}
+
+static void on_qemu_exit(pid_t pid, int status, void *arg)
+{
+	char how[96], why[384];
+	unsigned first;
+
+	(void)arg;
+	(void)pid;
+	/* An exec failure's errno is waiting in its pipe: read it before judging. */
+	if (sv.exec_fd >= 0)
+		on_exec_result(sv.exec_fd, EPOLLIN, NULL);
+	/* Whatever it printed last is in the pipe still: it goes in the log before the verdict. */
+	if (sv.out_fd >= 0) {
+		read_output();
+		close_output();
+	}
+	close_monitor();
+	close_listener();
+	loop_timer_free(sv.greet_timer);
+	sv.greet_timer = NULL;
+	child_describe(status, how, sizeof(how));
+	if (sv.reason[0])
+		snprintf(why, sizeof(why), "%s (QEMU %s)", sv.reason, how);
+	else
+		snprintf(why, sizeof(why), "QEMU %s", how);
+	sv.pid = 0;
+	if (shutdown_in_progress()) {
+		log_info("QEMU ended during shutdown: %s", how);
+		return;
+	}
+	log_error("device model died: %s", why);
+	first = sv.nlast > LAST_LINES ? sv.nlast - LAST_LINES : 0;
+	if (sv.nlast == 0)
+		log_error("QEMU printed nothing");
+	for (unsigned i = first; i < sv.nlast; i++)
+		log_error("QEMU's last words: %s", sv.last[i % LAST_LINES]);
+	status_set(ST_QEMU_DIED);
+	status_error("%s", why);
+	apply_policy(sv.target, true, why, false);
+}
+
+/* ---- spawn -------------------------------------------------------------------------------------- */
+
+static void close_from(int first)
+{
+#ifdef SYS_close_range
+	/* CLOSE_RANGE_CLOEXEC (kernel 5.11): the exec-error pipe must survive until exec. */
+	if (syscall(SYS_close_range, (unsigned)first, ~0U, 4U) == 0)
+		return;
+#endif
+	/* Older kernels: every fd stubinit opens is O_CLOEXEC already; this is belt and braces. */
+	for (int fd = first; fd < 1024; fd++)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+/* In the child: only async-signal-safe calls (libxenstore may run a thread in the parent). */
+static void exec_qemu(char **argv, int out_w, int in_fd, int exec_w)
+{
+	sigset_t none;
+	int null = open("/dev/null", O_RDONLY);
+	int e;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setsid();
+	if (null < 0 || dup2(null, 0) < 0 || dup2(out_w, 1) < 0 || dup2(out_w, 2) < 0)
+		goto fail;
+	if (in_fd >= 0) {
+		if (in_fd == INCOMING_FD ? fcntl(in_fd, F_SETFD, 0) < 0
+					 : dup2(in_fd, INCOMING_FD) < 0)
+			goto fail;
+	}
+	close_from(in_fd >= 0 ? INCOMING_FD + 1 : INCOMING_FD);
+	execv(argv[0], argv);
+fail:
+	e = errno;
+	if (write(exec_w, &e, sizeof(e)) < 0)
+		_exit(126);
+	_exit(127);
+}
+
+static void log_argv(char **v)
+{
+	char line[LOG_LINE_MAX];
+	size_t len = 0;
+
+	line[0] = 0;
+	for (; *v; v++) {
+		int n = snprintf(line + len, sizeof(line) - len, "%s%s", len ? " " : "", *v);
+
+		if (n < 0 || (size_t)n >= sizeof(line) - len)
+			break;
+		len += (size_t)n;
+	}
+	log_info("QEMU command line: %s", line);
+}
+
+int supervise_start(const struct dm_config *cfg, struct console_set *cons)
+{
+	struct dm_launch l = {
+		.qemu = key(K_QEMU)->str,
+		.datadir = key(K_QEMU_DATADIR)->str,
+		.extra = key(K_QEMU_EXTRA)->str,
+		.drop = key(K_QEMU_DROP)->str,
+		.replace = key(K_QEMU_REPLACE)->str,
+		.append = key(K_QEMU_APPEND)->str,
+		.console_prefix = key(K_CONSOLE_PREFIX)->str,
+		.agent_sock = AGENT_SOCK,
+		.qmp_sock = QMP_SOCK,
+		.incoming_fd = cfg->restore && cons->in.fd >= 0 ? INCOMING_FD : -1,
+	};
+	struct argv_list argv;
+	int out[2] = { -1, -1 }, ex[2] = { -1, -1 }, err;
+	pid_t pid;
+
+	sv.target = cfg->target;
+	if (mkdir(RUN_DIR, 0700) < 0 && errno != EEXIST) {
+		err = errno;
+		log_errno(LV_ERROR, err, "mkdir %s", RUN_DIR);
+		supervise_fail_early(cfg, "cannot create " RUN_DIR);
+		return -1;
+	}
+	unlink(QMP_SOCK);
+	if (dmargs_build(&l, cfg->args.v, cfg->args.n, &argv) < 0) {
+		supervise_fail_early(cfg, "cannot build QEMU's command line");
+		return -1;
+	}
+	log_argv(argv.v);
+	sv.save_fd = open(SAVE_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	err = listen_agent_socket();
+	if (sv.save_fd < 0 || err < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0) {
+		log_errno(LV_ERROR, err ? err : errno, "cannot prepare QEMU's fds");
+		argv_free(&argv);
+		supervise_fail_early(cfg, "cannot prepare QEMU's sockets, pipes or save file");
+		return -1;
+	}
+	status_set(ST_STARTING_QEMU);
+	pid = fork();
+	if (pid == 0)
+		exec_qemu(argv.v, out[1], cfg->restore ? cons->in.fd : -1, ex[1]);
+	argv_free(&argv);
+	close(out[1]);
+	close(ex[1]);
+	if (pid < 0) {
+		close(out[0]);
+		close(ex[0]);
+		log_errno(LV_ERROR, errno, "fork");
+		supervise_fail_early(cfg, "cannot fork QEMU");
+		return -1;
+	}
+	sv.pid = pid;
+	child_watch(pid, "QEMU", on_qemu_exit, NULL);
+	/* QEMU has its copy of the restore stream; stubinit's is of no more use. */
+	if (cons->in.fd >= 0) {
+		close(cons->in.fd);
+		cons->in.fd = -1;
+	}
+	sv.out_fd = out[0];
+	fcntl(sv.out_fd, F_SETFL, O_NONBLOCK);
+	loop_add(sv.out_fd, EPOLLIN, on_output, NULL);
+	sv.exec_fd = ex[0];
+	fcntl(sv.exec_fd, F_SETFL, O_NONBLOCK);
+	loop_add(sv.exec_fd, EPOLLIN, on_exec_result, NULL);
+	sv.greet_timer = loop_timer_new(on_greeting_timeout, NULL);
+	if (sv.greet_timer)
+		loop_timer_arm(sv.greet_timer, key(K_QEMU_GREETING_TIMEOUT)->num, 0);
+	if (key(K_STATS_INTERVAL)->num) {
+		sv.stats_timer = loop_timer_new(on_stats, NULL);
+		if (sv.stats_timer)
+			loop_timer_arm(sv.stats_timer, 1, key(K_STATS_INTERVAL)->num);
+	}
+	return 0;
+}

@@ -1,0 +1,84 @@
+"""A small blocking QMP client for tests, and a way to get a real migration stream from QEMU."""
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import time
+
+
+class Qmp:
+    def __init__(self, path, timeout=20):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(timeout)
+        self.s.connect(path)
+        self.buf = b''
+        self.greeting = self._recv()
+        self.events = []
+
+    def _recv(self):
+        while b'\n' not in self.buf:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise ConnectionError('QMP connection closed')
+            self.buf += chunk
+        line, self.buf = self.buf.split(b'\n', 1)
+        return json.loads(line)
+
+    def cmd(self, execute, **arguments):
+        msg = {'execute': execute}
+        if arguments:
+            msg['arguments'] = arguments
+        self.s.sendall(json.dumps(msg).encode() + b'\r\n')
+        while True:
+            m = self._recv()
+            if 'event' in m:
+                self.events.append(m)
+                continue
+            return m
+
+    def ok(self, execute, **arguments):
+        m = self.cmd(execute, **arguments)
+        if 'return' not in m:
+            raise AssertionError('%s: %s' % (execute, m))
+        return m['return']
+
+    def close(self):
+        self.s.close()
+
+    def __enter__(self):
+        self.ok('qmp_capabilities')
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def migration_stream(qemu, args, path):
+    """Runs @qemu with @args and migrates it to the file @path: a real stream to restore. The
+    source runs, so the restored QEMU runs too (a paused source restores paused)."""
+    d = tempfile.mkdtemp(prefix='stubinit-mig-')
+    sock = os.path.join(d, 'qmp.sock')
+    p = subprocess.Popen([qemu, '-qmp', 'unix:%s,server=on,wait=off' % sock] + args,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    try:
+        end = time.monotonic() + 20
+        while not os.path.exists(sock):
+            if p.poll() is not None or time.monotonic() > end:
+                raise AssertionError('QEMU for the stream did not start: %s'
+                                     % p.stderr.read().decode(errors='replace'))
+            time.sleep(0.02)
+        with Qmp(sock) as q:
+            q.ok('migrate', uri='exec:cat > %s' % path)
+            while True:
+                st = q.ok('query-migrate').get('status')
+                if st == 'completed':
+                    break
+                if st in ('failed', 'cancelled') or time.monotonic() > end:
+                    raise AssertionError('migration to a file: %s' % st)
+                time.sleep(0.05)
+    finally:
+        p.kill()
+        p.wait()
+        subprocess.run(['rm', '-rf', d])

@@ -1,0 +1,157 @@
+/*
+ * Unit tests of QEMU command-line assembly: numeric order of dm-argv keys, the restore placeholder,
+ * stubinit's monitors, console paths, and every override form.
+ */
+#include "unit.h"
+#include "agent/dmargs.h"
+
+#include <stdlib.h>
+
+static char *joined(const struct argv_list *a)
+{
+	static char buf[4096];
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < a->n; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? " " : "", a->v[i]);
+	return buf;
+}
+
+static const struct dm_launch base = {
+	.qemu = "/q", .datadir = "", .extra = "", .drop = "", .replace = "", .append = "",
+	.console_prefix = "/dev/hvc", .agent_sock = "/run/a.sock", .qmp_sock = "/run/q.sock",
+	.incoming_fd = -1,
+};
+
+/* libxl 4.17's shape (protocol section 4). */
+static char *fixture[] = { "-xen-domid", "5", "-no-shutdown", "-nodefaults", "-name", "win",
+			   "-serial", "/dev/hvc3", "-device", "e1000,id=nic0,netdev=net0",
+			   "-incoming", DM_RESTORE_PLACEHOLDER, "-machine",
+			   "xenfv,suppress-vmdesc=on", "-m", "2040" };
+#define NFIX (sizeof(fixture) / sizeof(fixture[0]))
+
+TEST(dmargs_keys_sort_numerically_past_999)
+{
+	char *names[1200];
+	const char *bad = NULL;
+	char store[1200][8];
+
+	/* Reverse order, and 1000+ keys: "1000" must come after "999", not after "100". */
+	for (int i = 0; i < 1200; i++) {
+		snprintf(store[i], sizeof(store[i]), "%03d", 1200 - i);
+		names[i] = store[i];
+	}
+	CHECK_INT(dmargs_sort_keys(names, 1200, &bad), 0);
+	CHECK_STR(names[0], "001");
+	CHECK_STR(names[98], "099");
+	CHECK_STR(names[998], "999");
+	CHECK_STR(names[999], "1000");
+	CHECK_STR(names[1199], "1200");
+}
+
+TEST(dmargs_keys_garbled)
+{
+	char *a[] = { "001", "x02", "003" };
+	char *b[] = { "001", "01", "002" };
+	char *c[] = { "001", "", "002" };
+	const char *bad = NULL;
+
+	CHECK_INT(dmargs_sort_keys(a, 3, &bad), -1);
+	CHECK_STR(bad, "x02");
+	CHECK_INT(dmargs_sort_keys(b, 3, &bad), -1);
+	CHECK(!strcmp(bad, "01") || !strcmp(bad, "001"));
+	CHECK_INT(dmargs_sort_keys(c, 3, &bad), -1);
+	CHECK_STR(bad, "");
+}
+
+TEST(dmargs_monitors_restore_and_consoles)
+{
+	struct dm_launch l = base;
+	struct argv_list out;
+
+	capture_start();
+	/* A restore without an incoming fd cannot be built. */
+	CHECK_INT(dmargs_build(&l, fixture, NFIX, &out), -1);
+	CHECK_CONTAINS(capture_text(), "$STUBDOM_RESTORE_INCOMING_ARG is asked for");
+	l.incoming_fd = 3;
+	l.datadir = "/usr/share/qemu";
+	l.extra = " -sandbox on ";
+	l.console_prefix = "/dev/test-hvc";
+	CHECK_INT(dmargs_build(&l, fixture, NFIX, &out), 0);
+	CHECK_STR(joined(&out),
+		  "/q -L /usr/share/qemu -chardev socket,id=stubinit-agent,path=/run/a.sock,server=off "
+		  "-mon chardev=stubinit-agent,mode=control "
+		  "-chardev socket,id=stubinit-qmp,path=/run/q.sock,server=on,wait=off "
+		  "-mon chardev=stubinit-qmp,mode=control -sandbox on -xen-domid 5 -no-shutdown "
+		  "-nodefaults -name win -serial /dev/test-hvc3 -device e1000,id=nic0,netdev=net0 "
+		  "-incoming fd:3 -machine xenfv,suppress-vmdesc=on -m 2040");
+	CHECK(out.v[out.n] == NULL);
+	argv_free(&out);
+	/* The default prefix leaves /dev/hvc3 alone; a non-numeric suffix is not a console. */
+	{
+		char *args[] = { "-serial", "/dev/hvc3", "-x", "/dev/hvcX" };
+		struct dm_launch d = base;
+
+		CHECK_INT(dmargs_build(&d, args, 4, &out), 0);
+		CHECK_CONTAINS(joined(&out), "-serial /dev/hvc3 -x /dev/hvcX");
+		argv_free(&out);
+		d.console_prefix = "/p";
+		CHECK_INT(dmargs_build(&d, args, 4, &out), 0);
+		CHECK_CONTAINS(joined(&out), "-serial /p3 -x /dev/hvcX");
+		argv_free(&out);
+	}
+}
+
+TEST(dmargs_overrides)
+{
+	struct dm_launch l = base;
+	struct argv_list out;
+	const char *j;
+
+	capture_start();
+	l.incoming_fd = 7;
+	/* Drop a flag, an option with any value, and one by value prefix. */
+	l.drop = "-no-shutdown -xen-domid -device=e1000* -nosuch bogus";
+	/* Qubes #4321 and #9853: change -machine without repacking the image. */
+	l.replace = "-machine=xenfv,max-ram-below-4g=3G -m=512 -nodefaults=1 -name";
+	l.append = "-global isa-fdc.driveA= -S";
+	CHECK_INT(dmargs_build(&l, fixture, NFIX, &out), 0);
+	j = joined(&out);
+	CHECK(!strstr(j, "-no-shutdown"));
+	CHECK(!strstr(j, "-xen-domid"));
+	CHECK(!strstr(j, " 5 "));
+	CHECK(!strstr(j, "e1000"));
+	CHECK_CONTAINS(j, "-nodefaults -name win");
+	CHECK_CONTAINS(j, "-incoming fd:7 -machine xenfv,max-ram-below-4g=3G -m 512 "
+			  "-global isa-fdc.driveA= -S");
+	/* The agent's own monitors are out of the overrides' reach. */
+	CHECK_CONTAINS(j, "-mon chardev=stubinit-agent,mode=control");
+	/* Every problem is reported by key name. */
+	CHECK_CONTAINS(capture_text(), "key stubinit.qemu-drop: '-nosuch' matches no argument");
+	CHECK_CONTAINS(capture_text(), "key stubinit.qemu-drop: 'bogus' is not -option or "
+				       "-option=value; skipped");
+	CHECK_CONTAINS(capture_text(), "key stubinit.qemu-replace: '-nodefaults=1' is not "
+				       "-option=value for an option that takes a value");
+	CHECK_CONTAINS(capture_text(), "key stubinit.qemu-replace: '-name' is not");
+	CHECK_CONTAINS(capture_text(), "override: -machine xenfv,suppress-vmdesc=on -> -machine "
+				       "xenfv,max-ram-below-4g=3G");
+	CHECK_CONTAINS(capture_text(), "override: dropped -device e1000,id=nic0,netdev=net0");
+	argv_free(&out);
+}
+
+TEST(dmargs_words_split)
+{
+	struct argv_list a = { 0 };
+
+	/* The legacy MiniOS dmargs string: one space-separated line. */
+	CHECK_INT(argv_push_words(&a, "  -domain-name win\t-videoram 8 \n-boot c "), 0);
+	CHECK_INT(a.n, 6);
+	CHECK_STR(a.v[0], "-domain-name");
+	CHECK_STR(a.v[5], "c");
+	CHECK(a.v[6] == NULL);
+	argv_free(&a);
+	CHECK_INT(argv_push_words(&a, ""), 0);
+	CHECK_INT(a.n, 0);
+	argv_free(&a);
+}
