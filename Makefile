@@ -14,7 +14,7 @@ endif
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := xenstore xendevicemodel xentoollog libnl-3.0 libnl-route-3.0 json-c
+PKGS := xenstore xenvchan xendevicemodel xentoollog libnl-3.0 libnl-route-3.0 json-c
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -DSTUBINIT_VERSION='"$(VERSION)"' -iquote .
@@ -64,8 +64,8 @@ clang: | deps
 
 # ---- static musl build -----------------------------------------------------------------------
 DEPS_O := $(abspath build/deps)
-STATIC_LIBS := -lxenstore -lxendevicemodel -lxencall -lxentoollog -lxentoolcore -lnl-route-3 \
-	-lnl-3 -ljson-c -lpthread
+STATIC_LIBS := -lxenvchan -lxenstore -lxendevicemodel -lxencall -lxengnttab -lxenevtchn \
+	-lxentoollog -lxentoolcore -lnl-route-3 -lnl-3 -ljson-c -lpthread
 STATIC_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -DSTUBINIT_VERSION='"$(VERSION)"' -iquote . \
 	-Os -ffunction-sections -fdata-sections -idirafter $(DEPS_O)/kinc \
 	-I$(DEPS_O)/prefix/include -I$(DEPS_O)/prefix/include/libnl3

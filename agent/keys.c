@@ -12,6 +12,7 @@
 
 static const char *const level_choices[] = { "error", "warn", "info", "debug", NULL };
 static const char *const policy_choices[] = { "crash-guest", "poweroff", "stay", NULL };
+static const char *const transport_choices[] = { "vchan", "unix", NULL };
 
 static const struct key_def stubinit_defs[K__COUNT] = {
 	[K_LOG_LEVEL] = { .name = "log-level", .type = KT_CHOICE, .def = "info", .since = "0.1",
@@ -68,6 +69,31 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 			       .since = "0.1",
 			       .help = "path prefix of the consoles (1: save, 2: restore, 3 and up: "
 				       "serial ports); tests point it at ptys" },
+	[K_QMP_TRANSPORT] = { .name = "qmp-transport", .type = KT_CHOICE, .def = "vchan",
+			      .since = "0.1",
+			      .help = "how dom0 reaches QMP: vchan at device-model/<guest>/qmp-vchan "
+				      "(production) or unix (qmp-socket; tests, debugging without "
+				      "Xen)",
+			      .choices = transport_choices },
+	[K_QMP_SOCKET] = { .name = "qmp-socket", .type = KT_STRING,
+			   .def = "/run/stubinit/dom0-qmp.sock", .since = "0.1",
+			   .help = "the unix transport's socket" },
+	[K_QMP_PEER] = { .name = "qmp-peer", .type = KT_UINT, .def = "0", .since = "0.1",
+			 .help = "the toolstack's domain, the only one the vchan serves",
+			 .max = 0x7fef },
+	[K_QMP_MAX_MESSAGE] = { .name = "qmp-max-message", .type = KT_SIZE, .def = "1m",
+				.since = "0.1",
+				.help = "largest QMP message passed either way; a larger one ends the "
+					"session",
+				.min = 4096, .max = 64 << 20 },
+	[K_QMP_ALLOW] = { .name = "qmp-allow", .type = KT_STRING, .def = "", .since = "0.1",
+			  .help = "commands dom0 may send, space-separated; empty: what libxl "
+				  "sends (protocol section 7); * allows everything" },
+	[K_SAVE_DRAIN_TIMEOUT] = { .name = "save-drain-timeout", .type = KT_DURATION,
+				   .def = "9s", .since = "0.1",
+				   .help = "bound on moving a saved state to console 1 before the save "
+					   "is answered with an error (libxl waits 10 s)",
+				   .min = 100, .max = 600000 },
 };
 
 /* Renamed keys: old name, new name, version of the rename. Old names keep working for a while. */

@@ -104,11 +104,19 @@ enum stubinit_key {
 	K_ON_QEMU_EXIT,
 	K_STATS_INTERVAL,
 	K_CONSOLE_PREFIX,
+	K_QMP_TRANSPORT,
+	K_QMP_SOCKET,
+	K_QMP_PEER,
+	K_QMP_MAX_MESSAGE,
+	K_QMP_ALLOW,
+	K_SAVE_DRAIN_TIMEOUT,
 	K__COUNT
 };
 
 /* Values of on-qemu-exit, in the order of its choices. */
 enum qemu_exit_policy { POLICY_CRASH_GUEST, POLICY_POWEROFF, POLICY_STAY };
+/* Values of qmp-transport. */
+enum qmp_transport_key { TRANSPORT_VCHAN, TRANSPORT_UNIX };
 
 /* The keyset of the running agent (defaults until configured). */
 struct keyset *keys_stubinit(void);

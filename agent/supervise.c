@@ -46,6 +46,8 @@ static struct {
 	char last[LAST_LINES][LINE_MAX_Q];
 	unsigned nlast;
 	char reason[256]; /* why it is going down, when stubinit knows better than the exit status */
+	struct qmp_server *qmp;
+	struct console_set *cons;
 } sv = { .listen_fd = -1, .out_fd = -1, .exec_fd = -1, .save_fd = -1 };
 
 pid_t supervise_qemu_pid(void)
@@ -473,6 +475,50 @@ static void on_qemu_exit(pid_t pid, int status, void *arg)
 	apply_policy(sv.target, true, why, false);
 }
 
+/* ---- the QMP path to dom0, and saves through console 1 ------------------------------------- */
+
+static void on_drained(const char *error, void *arg)
+{
+	struct stat st;
+
+	(void)arg;
+	if (fstat(sv.save_fd, &st) == 0 && !error)
+		log_info("save: %lld bytes of device state reached console 1", (long long)st.st_size);
+	else if (error)
+		log_error("save: %s", error);
+	/* Empty for the next save. QEMU's dup shares our offset: rewind it too. */
+	if (ftruncate(sv.save_fd, 0) < 0 || lseek(sv.save_fd, 0, SEEK_SET) < 0)
+		log_errno(LV_WARN, errno, "save: cannot empty %s", SAVE_FILE);
+	qmp_server_save_done(sv.qmp, error);
+}
+
+static void on_save(struct qmp_server *srv, void *arg)
+{
+	(void)srv, (void)arg;
+	console_drain_start(SAVE_FILE, sv.cons->out.fd, key(K_SAVE_DRAIN_TIMEOUT)->num, on_drained,
+			    NULL);
+}
+
+/* Up before QEMU can reach the running state: libxl talks QMP right after "running". */
+static int serve_qmp(unsigned target)
+{
+	char vchan[64];
+	struct qmp_server_config qc = {
+		.transport = key(K_QMP_TRANSPORT)->num == TRANSPORT_UNIX ? QMP_UNIX : QMP_VCHAN,
+		.unix_path = key(K_QMP_SOCKET)->str,
+		.peer = (unsigned)key(K_QMP_PEER)->num,
+		.vchan_path = vchan,
+		.qemu_path = QMP_SOCK,
+		.max_message = key(K_QMP_MAX_MESSAGE)->num,
+		.allow = key(K_QMP_ALLOW)->str,
+		.save = on_save,
+	};
+
+	snprintf(vchan, sizeof(vchan), "device-model/%u/qmp-vchan", target);
+	sv.qmp = qmp_server_start(&qc);
+	return sv.qmp ? 0 : -1;
+}
+
 /* ---- spawn -------------------------------------------------------------------------------------- */
 
 static void close_from(int first)
@@ -548,6 +594,7 @@ int supervise_start(const struct dm_config *cfg, struct console_set *cons)
 	pid_t pid;
 
 	sv.target = cfg->target;
+	sv.cons = cons;
 	if (mkdir(RUN_DIR, 0700) < 0 && errno != EEXIST) {
 		err = errno;
 		log_errno(LV_ERROR, err, "mkdir %s", RUN_DIR);
@@ -566,6 +613,12 @@ int supervise_start(const struct dm_config *cfg, struct console_set *cons)
 		log_errno(LV_ERROR, err ? err : errno, "cannot prepare QEMU's fds");
 		argv_free(&argv);
 		supervise_fail_early(cfg, "cannot prepare QEMU's sockets, pipes or save file");
+		return -1;
+	}
+	if (serve_qmp(cfg->target) < 0) {
+		argv_free(&argv);
+		close(out[0]), close(out[1]), close(ex[0]), close(ex[1]);
+		supervise_fail_early(cfg, "cannot serve QMP to dom0");
 		return -1;
 	}
 	status_set(ST_STARTING_QEMU);

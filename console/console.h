@@ -48,6 +48,16 @@ struct console_set {
 
 void console_setup(const char *prefix, struct console_set *cs);
 
+/*
+ * Moves a saved device state to console 1 with a guarantee: a child process copies the file at
+ * @path in full to @out_fd and waits until the console has taken every byte (tcdrain), so the
+ * agent never blocks on a slow console. @done gets NULL, or the reason it failed (a missing
+ * console, an I/O error, or @timeout_ms passing, after which the copy is killed).
+ */
+typedef void (*console_drain_fn)(const char *error, void *arg);
+int console_drain_start(const char *path, int out_fd, unsigned long timeout_ms,
+			console_drain_fn done, void *arg);
+
 /* Makes an open tty raw; returns 0, or a negative errno. Sets *@was_cooked. */
 int console_make_raw(int fd, bool *was_cooked);
 

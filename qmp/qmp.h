@@ -75,4 +75,46 @@ const char *qmp_error_desc(struct json_object *msg);
 /* Closes the fd; replies still pending get their callback with NULL. */
 void qmp_conn_free(struct qmp_conn *c);
 
+/*
+ * The QMP path to dom0. One client session at a time over a transport (vchan in production, a
+ * unix socket for tests and debugging); each session gets a fresh connection to QEMU's session
+ * monitor, so the client always sees a greeting. A firewall stands in both directions: toward the
+ * client only complete, well-formed objects within the size cap, re-serialized compactly and
+ * CRLF-terminated, and no events; toward QEMU only well-formed commands, optionally from an
+ * allow-list. Anything malformed or oversized ends the session. A leading 0x01 (the reconnect
+ * marker) is never forwarded; a later one starts a new session. Nothing is buffered without bound:
+ * a stalled peer stalls its own session only. Runs in the agent's event loop.
+ */
+enum qmp_transport { QMP_VCHAN, QMP_UNIX };
+
+struct qmp_server;
+
+/*
+ * QEMU answered a xen-save-devices-state to /dev/fdset/1 with success. The reply is held until the
+ * owner has moved the state where dom0 reads it and calls qmp_server_save_done().
+ */
+typedef void (*qmp_save_fn)(struct qmp_server *srv, void *arg);
+
+struct qmp_server_config {
+	enum qmp_transport transport;
+	const char *unix_path;	/* QMP_UNIX: where the client connects */
+	unsigned peer;		/* QMP_VCHAN: the toolstack's domain */
+	const char *vchan_path; /* QMP_VCHAN: the xenstore path of the ring */
+	const char *qemu_path;	/* QEMU's session monitor socket */
+	size_t max_message;	/* cap on one message, each direction */
+	const char *allow;	/* space-separated commands allowed toward QEMU, or "*" */
+	qmp_save_fn save;
+	void *save_arg;
+};
+
+struct qmp_server *qmp_server_start(const struct qmp_server_config *cfg);
+
+/* The held save reply goes out: as QEMU's success with @error NULL, else as an error reply. */
+void qmp_server_save_done(struct qmp_server *srv, const char *error);
+
+/* Sessions begun since start. */
+unsigned long qmp_server_sessions(const struct qmp_server *srv);
+
+void qmp_server_stop(struct qmp_server *srv);
+
 #endif

@@ -8,28 +8,43 @@ import time
 
 
 class Qmp:
-    def __init__(self, path, timeout=20):
+    def __init__(self, path, timeout=20, marker=False):
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.s.settimeout(timeout)
         self.s.connect(path)
+        if marker:
+            self.s.sendall(b'\x01')
         self.buf = b''
-        self.greeting = self._recv()
+        self.lines = []  # every raw line received, as sent
         self.events = []
+        self.greeting = self._recv()
 
-    def _recv(self):
+    def raw_line(self):
         while b'\n' not in self.buf:
             chunk = self.s.recv(65536)
             if not chunk:
                 raise ConnectionError('QMP connection closed')
             self.buf += chunk
         line, self.buf = self.buf.split(b'\n', 1)
-        return json.loads(line)
+        self.lines.append(line + b'\n')
+        return line
 
-    def cmd(self, execute, **arguments):
+    def _recv(self):
+        return json.loads(self.raw_line())
+
+    def recv(self):
+        return self._recv()
+
+    def send(self, execute, id=None, **arguments):
         msg = {'execute': execute}
         if arguments:
             msg['arguments'] = arguments
+        if id is not None:
+            msg['id'] = id
         self.s.sendall(json.dumps(msg).encode() + b'\r\n')
+
+    def cmd(self, execute, id=None, **arguments):
+        self.send(execute, id, **arguments)
         while True:
             m = self._recv()
             if 'event' in m:

@@ -53,7 +53,9 @@ class Stubinit:
                          ('sbin', 'usr/sbin')):
             os.symlink(to, os.path.join(r, link))
         # Debian's QEMU (qemu-system-x86) stands in for the stubdomain's; a test's own words win.
-        cmdline = 'stubinit.qemu=/usr/bin/qemu-system-i386 ' + self.cmdline
+        # and dom0's QMP comes over a unix socket (there is no vchan without Xen).
+        cmdline = ('stubinit.qemu=/usr/bin/qemu-system-i386 stubinit.qmp-transport=unix '
+                   + self.cmdline)
         binds = ''
         if self.consoles:
             # QEMU takes "-serial <path>" as a tty only under /dev/, and stubinit would mount a

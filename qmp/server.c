@@ -1,0 +1,700 @@
+/*
+ * qmp server: dom0's QMP sessions, their transports, and the firewall. See qmp.h.
+ */
+#include "qmp.h"
+#include "agent/log.h"
+#include "agent/loop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <libxenvchan.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* Client bytes waiting for QEMU: reading the client pauses beyond this. */
+#define TO_QEMU_LIMIT (64 * 1024)
+#define RECONNECT_MARKER 0x01
+
+/* The commands libxl sends to a qemu-xen device model (protocol section 7): the default. */
+static const char default_allow[] =
+	"qmp_capabilities cont stop device_add device_del query-pci xen-save-devices-state "
+	"xen-set-global-dirty-log query-cpus-fast query-cpus query-hotpluggable-cpus cpu-add "
+	"system_wakeup human-monitor-command query-version eject query-fdsets remove-fd "
+	"blockdev-change-medium query-status xen-set-replication xen-colo-do-checkpoint "
+	"query-xen-replication-status xen-load-devices-state nbd-server-start nbd-server-add "
+	"nbd-server-stop x-blockdev-change";
+
+struct buf {
+	char *d;
+	size_t len, off;
+};
+
+struct qmp_server {
+	struct qmp_server_config cfg;
+	char *unix_path, *vchan_path, *qemu_path, *allow;
+
+	/* transport */
+	int listen_fd;		  /* unix: listening; registered while no session runs */
+	int client_fd;		  /* unix: the session's client */
+	struct libxenvchan *vc;	  /* vchan: the ring (kept across sessions) */
+	int vc_fd;
+
+	/* the session */
+	bool active;
+	bool client_eof;	  /* the client will send no more */
+	bool discard;		  /* vchan: ended by us; drop input until the client leaves */
+	bool fresh;		  /* nothing forwarded to QEMU yet */
+	int qemu_fd;
+	bool qemu_registered;
+	struct qmp_framer *from_client, *from_qemu;
+	struct buf to_qemu, to_client, held; /* held: behind a save reply being drained */
+	unsigned inflight;	  /* commands forwarded and not answered */
+	struct json_object *save_ids; /* ids of saves to /dev/fdset/1 in flight (array) */
+	struct json_object *draining; /* the held save reply */
+	unsigned long gen;	  /* session generation, for late completions */
+	unsigned long sessions;
+};
+
+static void update_interest(struct qmp_server *s);
+static void end_session(struct qmp_server *s, const char *why);
+
+/* ---- buffers ------------------------------------------------------------------------------- */
+
+static int buf_add(struct buf *b, const char *data, size_t n)
+{
+	char *nd;
+
+	if (b->off && b->off == b->len)
+		b->off = b->len = 0;
+	nd = realloc(b->d, b->len + n);
+	if (!nd)
+		return -ENOMEM;
+	b->d = nd;
+	memcpy(b->d + b->len, data, n);
+	b->len += n;
+	return 0;
+}
+
+static size_t buf_pending(const struct buf *b)
+{
+	return b->len - b->off;
+}
+
+static void buf_consumed(struct buf *b, size_t n)
+{
+	b->off += n;
+	if (b->off == b->len) {
+		free(b->d);
+		*b = (struct buf){ 0 };
+	}
+}
+
+static void buf_clear(struct buf *b)
+{
+	free(b->d);
+	*b = (struct buf){ 0 };
+}
+
+/* ---- transport: reading and writing the client ----------------------------------------------- */
+
+/* >0 bytes, 0 end of the client's stream, -EAGAIN nothing now, <0 other errors. */
+static ssize_t client_read(struct qmp_server *s, char *buf, size_t n)
+{
+	if (s->cfg.transport == QMP_UNIX) {
+		ssize_t r = read(s->client_fd, buf, n);
+
+		return r < 0 ? -errno : r;
+	}
+	if (libxenvchan_is_open(s->vc) != 1)
+		return 0;
+	if (libxenvchan_data_ready(s->vc) <= 0)
+		return -EAGAIN;
+	{
+		int r = libxenvchan_read(s->vc, buf, n);
+
+		return r < 0 ? -EIO : r == 0 ? -EAGAIN : r;
+	}
+}
+
+static ssize_t client_write(struct qmp_server *s, const char *buf, size_t n)
+{
+	if (s->cfg.transport == QMP_UNIX) {
+		ssize_t r = send(s->client_fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		return r < 0 ? -errno : r;
+	}
+	if (libxenvchan_is_open(s->vc) != 1)
+		return -EPIPE;
+	{
+		int space = libxenvchan_buffer_space(s->vc);
+		int r;
+
+		if (space <= 0)
+			return -EAGAIN;
+		r = libxenvchan_write(s->vc, buf, n < (size_t)space ? n : (size_t)space);
+		return r < 0 ? -EIO : r == 0 ? -EAGAIN : r;
+	}
+}
+
+/* ---- firewall -------------------------------------------------------------------------------- */
+
+static bool allowed(const struct qmp_server *s, const char *cmd)
+{
+	const char *p = s->allow;
+	size_t n = strlen(cmd);
+
+	if (!strcmp(p, "*"))
+		return true;
+	while ((p = strstr(p, cmd))) {
+		bool start = p == s->allow || p[-1] == ' ';
+		bool end = p[n] == 0 || p[n] == ' ';
+
+		if (start && end)
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/* Appends @obj compactly, CRLF-terminated: nobody downstream parses more than it must. */
+static int emit(struct buf *b, struct json_object *obj)
+{
+	const char *text = json_object_to_json_string_ext(
+		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t n = strlen(text);
+
+	if (buf_add(b, text, n) < 0 || buf_add(b, "\r\n", 2) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* stubinit's own answer to a client command it does not forward. */
+static void refuse(struct qmp_server *s, struct json_object *id, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void refuse(struct qmp_server *s, struct json_object *id, const char *fmt, ...)
+{
+	struct json_object *reply = json_object_new_object(), *err = json_object_new_object();
+	char desc[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(desc, sizeof(desc), fmt, ap);
+	va_end(ap);
+	log_warn("qmp: %s", desc);
+	json_object_object_add(err, "class", json_object_new_string("GenericError"));
+	json_object_object_add(err, "desc", json_object_new_string(desc));
+	json_object_object_add(reply, "error", err);
+	if (id)
+		json_object_object_add(reply, "id", json_object_get(id));
+	emit(s->draining ? &s->held : &s->to_client, reply);
+	json_object_put(reply);
+}
+
+static bool is_fdset1_save(struct json_object *cmd)
+{
+	struct json_object *exec, *args, *file;
+
+	return json_object_object_get_ex(cmd, "execute", &exec) &&
+	       !strcmp(json_object_get_string(exec), "xen-save-devices-state") &&
+	       json_object_object_get_ex(cmd, "arguments", &args) &&
+	       json_object_object_get_ex(args, "filename", &file) &&
+	       json_object_is_type(file, json_type_string) &&
+	       !strcmp(json_object_get_string(file), "/dev/fdset/1");
+}
+
+/* A complete object from the client. */
+static void from_client(struct json_object *obj, void *arg)
+{
+	struct qmp_server *s = arg;
+	struct json_object *exec = NULL, *id = NULL;
+	const char *cmd;
+
+	json_object_object_get_ex(obj, "id", &id);
+	if (!json_object_object_get_ex(obj, "execute", &exec) ||
+	    !json_object_is_type(exec, json_type_string)) {
+		refuse(s, id, "stubinit: not a QMP command (no execute string)");
+		return;
+	}
+	cmd = json_object_get_string(exec);
+	if (!allowed(s, cmd)) {
+		refuse(s, id, "stubinit: command '%s' is not allowed on this path", cmd);
+		return;
+	}
+	if (is_fdset1_save(obj) && id)
+		json_object_array_add(s->save_ids, json_object_get(id));
+	emit(&s->to_qemu, obj);
+	s->inflight++;
+	s->fresh = false;
+}
+
+static int take_save_id(struct qmp_server *s, struct json_object *id)
+{
+	size_t n = json_object_array_length(s->save_ids);
+
+	for (size_t i = 0; id && i < n; i++) {
+		if (json_object_equal(json_object_array_get_idx(s->save_ids, i), id)) {
+			json_object_array_del_idx(s->save_ids, i, 1);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* A complete object from QEMU's session monitor. */
+static void from_qemu(struct json_object *obj, void *arg)
+{
+	struct qmp_server *s = arg;
+	struct json_object *id = NULL, *v;
+
+	/* libxl ignores events, and an unsolicited write races its close. */
+	if (json_object_object_get_ex(obj, "event", &v))
+		return;
+	json_object_object_get_ex(obj, "id", &id);
+	if (json_object_object_get_ex(obj, "return", &v) || json_object_object_get_ex(obj, "error", &v)) {
+		if (s->inflight)
+			s->inflight--;
+		if (take_save_id(s, id) && json_object_object_get_ex(obj, "return", &v) &&
+		    !s->draining && s->cfg.save) {
+			/* libxl reads the saved file right after this reply: hold it until the
+			 * state has reached console 1. */
+			s->draining = json_object_get(obj);
+			s->cfg.save(s, s->cfg.save_arg);
+			return;
+		}
+	}
+	emit(s->draining ? &s->held : &s->to_client, obj);
+}
+
+void qmp_server_save_done(struct qmp_server *s, const char *error)
+{
+	struct json_object *reply = s->draining, *id = NULL;
+
+	if (!reply)
+		return;
+	s->draining = NULL;
+	if (s->active && !s->discard) {
+		if (error) {
+			json_object_object_get_ex(reply, "id", &id);
+			refuse(s, id, "stubinit: the saved state did not reach console 1: %s", error);
+		} else {
+			emit(&s->to_client, reply);
+		}
+		if (buf_add(&s->to_client, s->held.d ? s->held.d + s->held.off : "",
+			    buf_pending(&s->held)) < 0)
+			end_session(s, "out of memory");
+	}
+	buf_clear(&s->held);
+	json_object_put(reply);
+	update_interest(s);
+}
+
+/* ---- the session ----------------------------------------------------------------------------- */
+
+static int connect_qemu(struct qmp_server *s)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->qemu_path);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS &&
+	    errno != EAGAIN) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+static void on_qemu_io(int fd, uint32_t events, void *arg);
+
+static void close_qemu(struct qmp_server *s)
+{
+	if (s->qemu_fd < 0)
+		return;
+	loop_remove(s->qemu_fd);
+	close(s->qemu_fd);
+	s->qemu_fd = -1;
+	s->qemu_registered = false;
+}
+
+/* A fresh QEMU connection and clean state: what every session starts with. */
+static int open_qemu(struct qmp_server *s)
+{
+	int fd;
+
+	close_qemu(s);
+	qmp_framer_free(s->from_client);
+	qmp_framer_free(s->from_qemu);
+	s->from_client = qmp_framer_new(s->cfg.max_message);
+	s->from_qemu = qmp_framer_new(s->cfg.max_message);
+	buf_clear(&s->to_qemu);
+	buf_clear(&s->to_client);
+	s->inflight = 0;
+	s->fresh = true;
+	json_object_put(s->save_ids);
+	s->save_ids = json_object_new_array();
+	fd = connect_qemu(s);
+	if (fd < 0 || !s->from_client || !s->from_qemu || !s->save_ids) {
+		log_errno(LV_ERROR, fd < 0 ? fd : ENOMEM, "qmp: cannot connect to QEMU's monitor %s",
+			  s->qemu_path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	s->qemu_fd = fd;
+	if (loop_add(fd, EPOLLIN, on_qemu_io, s) < 0) {
+		close(fd);
+		s->qemu_fd = -1;
+		return -1;
+	}
+	s->qemu_registered = true;
+	return 0;
+}
+
+static void on_listen(int fd, uint32_t events, void *arg);
+static void on_client_io(int fd, uint32_t events, void *arg);
+
+static void begin_session(struct qmp_server *s)
+{
+	s->active = true;
+	s->discard = false;
+	s->client_eof = false;
+	s->gen++;
+	s->sessions++;
+	log_debug("qmp: session %lu begins", s->sessions);
+	if (open_qemu(s) < 0)
+		end_session(s, "QEMU's monitor is not reachable");
+}
+
+static void end_session(struct qmp_server *s, const char *why)
+{
+	if (!s->active)
+		return;
+	if (why)
+		log_warn("qmp: session %lu ended: %s", s->sessions, why);
+	else
+		log_debug("qmp: session %lu ended", s->sessions);
+	close_qemu(s);
+	buf_clear(&s->to_qemu);
+	buf_clear(&s->to_client);
+	/* A save still draining finishes on its own; its reply has nobody to go to. */
+	s->active = false;
+	if (s->cfg.transport == QMP_UNIX) {
+		if (s->client_fd >= 0) {
+			loop_remove(s->client_fd);
+			close(s->client_fd);
+			s->client_fd = -1;
+		}
+		/* Ready for the next client at once. */
+		loop_add(s->listen_fd, EPOLLIN, on_listen, s);
+	} else if (why && libxenvchan_is_open(s->vc) == 1) {
+		/* The client is still there: it must not get another session's data. */
+		s->discard = true;
+		s->active = true;
+	}
+}
+
+/* ---- pumping --------------------------------------------------------------------------------- */
+
+static void feed_client_bytes(struct qmp_server *s, const char *p, size_t n)
+{
+	while (n && s->active && !s->discard) {
+		const char *mark = memchr(p, RECONNECT_MARKER, n);
+		size_t chunk = mark ? (size_t)(mark - p) : n;
+		int err = chunk ? qmp_framer_feed(s->from_client, p, chunk, from_client, s) : 0;
+
+		if (err) {
+			end_session(s, err == -EMSGSIZE ? "client message over the size cap"
+							: "malformed JSON from the client");
+			return;
+		}
+		if (!mark)
+			return;
+		/* The reconnect marker: never forwarded; after any traffic, a new session. */
+		if (!s->fresh || qmp_framer_pending(s->from_client)) {
+			log_info("qmp: reconnect marker: new session");
+			if (open_qemu(s) < 0) {
+				end_session(s, "QEMU's monitor is not reachable");
+				return;
+			}
+			s->sessions++;
+			s->gen++;
+		}
+		p = mark + 1;
+		n -= chunk + 1;
+	}
+}
+
+static void pump_client_in(struct qmp_server *s)
+{
+	char buf[4096];
+
+	while (s->active && !s->client_eof && buf_pending(&s->to_qemu) < TO_QEMU_LIMIT) {
+		ssize_t n = client_read(s, buf, sizeof(buf));
+
+		if (n == -EAGAIN || n == -EINTR)
+			break;
+		if (n == 0 && s->cfg.transport == QMP_VCHAN) {
+			end_session(s, NULL);
+			return;
+		}
+		if (n <= 0) {
+			/* Half-closed: answer what it asked, then end. */
+			s->client_eof = true;
+			break;
+		}
+		if (s->discard)
+			continue;
+		feed_client_bytes(s, buf, (size_t)n);
+	}
+}
+
+static void pump_client_out(struct qmp_server *s)
+{
+	while (s->active && !s->discard && buf_pending(&s->to_client)) {
+		ssize_t n = client_write(s, s->to_client.d + s->to_client.off,
+					 buf_pending(&s->to_client));
+
+		if (n == -EAGAIN || n == -EINTR)
+			return;
+		if (n < 0) {
+			end_session(s, s->cfg.transport == QMP_UNIX ? NULL : "client write failed");
+			return;
+		}
+		buf_consumed(&s->to_client, (size_t)n);
+	}
+}
+
+static void pump_qemu(struct qmp_server *s, uint32_t events)
+{
+	char buf[4096];
+
+	while (s->active && !s->discard && buf_pending(&s->to_qemu)) {
+		ssize_t n = send(s->qemu_fd, s->to_qemu.d + s->to_qemu.off, buf_pending(&s->to_qemu),
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n < 0) {
+			end_session(s, "QEMU's monitor closed");
+			return;
+		}
+		buf_consumed(&s->to_qemu, (size_t)n);
+	}
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
+	/* A client that does not read stalls this session's QEMU side, nothing else. */
+	while (s->active && !s->discard && !s->draining &&
+	       buf_pending(&s->to_client) < s->cfg.max_message) {
+		ssize_t n = read(s->qemu_fd, buf, sizeof(buf));
+		int err;
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n <= 0) {
+			end_session(s, "QEMU closed the session monitor");
+			return;
+		}
+		err = qmp_framer_feed(s->from_qemu, buf, (size_t)n, from_qemu, s);
+		if (err) {
+			end_session(s, err == -EMSGSIZE ? "QEMU message over the size cap (qmp-max-message)"
+							: "malformed JSON from QEMU");
+			return;
+		}
+	}
+}
+
+/* Half-closed client: everything it asked is answered and sent. */
+static void maybe_finish(struct qmp_server *s)
+{
+	if (s->active && s->client_eof && !s->inflight && !s->draining &&
+	    !buf_pending(&s->to_qemu) && !buf_pending(&s->to_client))
+		end_session(s, NULL);
+}
+
+static void update_interest(struct qmp_server *s)
+{
+	if (!s->active)
+		return;
+	if (s->qemu_registered)
+		loop_modify(s->qemu_fd,
+			    (!s->discard && !s->draining &&
+					     buf_pending(&s->to_client) < s->cfg.max_message
+				     ? EPOLLIN
+				     : 0) |
+				    (buf_pending(&s->to_qemu) ? EPOLLOUT : 0));
+	if (s->cfg.transport == QMP_UNIX && s->client_fd >= 0)
+		loop_modify(s->client_fd,
+			    (!s->client_eof && buf_pending(&s->to_qemu) < TO_QEMU_LIMIT ? EPOLLIN : 0) |
+				    (buf_pending(&s->to_client) ? EPOLLOUT : 0));
+}
+
+static void pump(struct qmp_server *s, uint32_t qemu_events)
+{
+	pump_client_in(s);
+	pump_qemu(s, qemu_events | EPOLLIN);
+	pump_client_out(s);
+	maybe_finish(s);
+	update_interest(s);
+}
+
+static void on_qemu_io(int fd, uint32_t events, void *arg)
+{
+	(void)fd;
+	pump(arg, events);
+}
+
+static void on_client_io(int fd, uint32_t events, void *arg)
+{
+	(void)fd, (void)events;
+	pump(arg, 0);
+}
+
+static void on_listen(int fd, uint32_t events, void *arg)
+{
+	struct qmp_server *s = arg;
+	int c;
+
+	(void)events;
+	c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (c < 0)
+		return;
+	/* One session at a time: the next client waits in the backlog, as with vchan. */
+	loop_remove(fd);
+	s->client_fd = c;
+	loop_add(c, EPOLLIN, on_client_io, s);
+	begin_session(s);
+	if (s->active)
+		pump(s, 0);
+}
+
+static void on_vchan(int fd, uint32_t events, void *arg)
+{
+	struct qmp_server *s = arg;
+	int open;
+
+	(void)fd, (void)events;
+	/* Only after epoll said so: libxenvchan_wait() would block otherwise. */
+	libxenvchan_wait(s->vc);
+	open = libxenvchan_is_open(s->vc);
+	if (open == 1 && !s->active)
+		begin_session(s);
+	else if (open != 1 && s->active) {
+		char junk[1024];
+
+		s->discard = false;
+		end_session(s, NULL);
+		/* What the departed client left in the ring is not the next one's. */
+		while (libxenvchan_data_ready(s->vc) > 0 &&
+		       libxenvchan_read(s->vc, junk, sizeof(junk)) > 0)
+			;
+		return;
+	}
+	if (s->active)
+		pump(s, 0);
+}
+
+/* ---- start and stop -------------------------------------------------------------------------- */
+
+static int start_unix(struct qmp_server *s)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->unix_path);
+	unlink(s->unix_path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0) {
+		log_errno(LV_ERROR, errno, "qmp: cannot listen on %s", s->unix_path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	s->listen_fd = fd;
+	loop_add(fd, EPOLLIN, on_listen, s);
+	log_info("qmp: serving dom0's QMP on unix socket %s", s->unix_path);
+	return 0;
+}
+
+static int start_vchan(struct qmp_server *s)
+{
+	s->vc = libxenvchan_server_init(NULL, (int)s->cfg.peer, s->vchan_path, 0, 0);
+	if (!s->vc) {
+		log_errno(LV_ERROR, errno, "qmp: libxenvchan_server_init(peer %u, %s)", s->cfg.peer,
+			  s->vchan_path);
+		return -1;
+	}
+	s->vc->blocking = 0;
+	s->vc_fd = libxenvchan_fd_for_select(s->vc);
+	if (loop_add(s->vc_fd, EPOLLIN, on_vchan, s) < 0) {
+		libxenvchan_close(s->vc);
+		s->vc = NULL;
+		return -1;
+	}
+	log_info("qmp: serving dom0's QMP on vchan %s (peer domain %u)", s->vchan_path, s->cfg.peer);
+	return 0;
+}
+
+struct qmp_server *qmp_server_start(const struct qmp_server_config *cfg)
+{
+	struct qmp_server *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->cfg = *cfg;
+	s->listen_fd = s->client_fd = s->vc_fd = s->qemu_fd = -1;
+	s->unix_path = cfg->unix_path ? strdup(cfg->unix_path) : NULL;
+	s->vchan_path = cfg->vchan_path ? strdup(cfg->vchan_path) : NULL;
+	s->qemu_path = strdup(cfg->qemu_path);
+	s->allow = strdup(cfg->allow && *cfg->allow ? cfg->allow : default_allow);
+	if (!s->qemu_path || !s->allow ||
+	    (cfg->transport == QMP_UNIX ? start_unix(s) : start_vchan(s)) < 0) {
+		qmp_server_stop(s);
+		return NULL;
+	}
+	return s;
+}
+
+unsigned long qmp_server_sessions(const struct qmp_server *s)
+{
+	return s->sessions;
+}
+
+void qmp_server_stop(struct qmp_server *s)
+{
+	if (!s)
+		return;
+	if (s->active) {
+		s->discard = false;
+		end_session(s, NULL);
+	}
+	if (s->listen_fd >= 0) {
+		loop_remove(s->listen_fd);
+		close(s->listen_fd);
+		unlink(s->unix_path);
+	}
+	if (s->vc) {
+		loop_remove(s->vc_fd);
+		libxenvchan_close(s->vc);
+	}
+	qmp_framer_free(s->from_client);
+	qmp_framer_free(s->from_qemu);
+	json_object_put(s->save_ids);
+	json_object_put(s->draining);
+	buf_clear(&s->held);
+	free(s->unix_path);
+	free(s->vchan_path);
+	free(s->qemu_path);
+	free(s->allow);
+	free(s);
+}
