@@ -34,7 +34,7 @@ static const char default_allow[] =
 
 struct buf {
 	char *d;
-	size_t len, off;
+	size_t len, off, cap;
 };
 
 struct qmp_server {
@@ -70,14 +70,24 @@ static void end_session(struct qmp_server *s, const char *why);
 
 static int buf_add(struct buf *b, const char *data, size_t n)
 {
-	char *nd;
+	if (b->off) {
+		/* Reuse the consumed front before growing. */
+		memmove(b->d, b->d + b->off, b->len - b->off);
+		b->len -= b->off;
+		b->off = 0;
+	}
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *nd;
 
-	if (b->off && b->off == b->len)
-		b->off = b->len = 0;
-	nd = realloc(b->d, b->len + n);
-	if (!nd)
-		return -ENOMEM;
-	b->d = nd;
+		while (cap < b->len + n)
+			cap *= 2;
+		nd = realloc(b->d, cap);
+		if (!nd)
+			return -ENOMEM;
+		b->d = nd;
+		b->cap = cap;
+	}
 	memcpy(b->d + b->len, data, n);
 	b->len += n;
 	return 0;
@@ -91,10 +101,8 @@ static size_t buf_pending(const struct buf *b)
 static void buf_consumed(struct buf *b, size_t n)
 {
 	b->off += n;
-	if (b->off == b->len) {
-		free(b->d);
-		*b = (struct buf){ 0 };
-	}
+	if (b->off == b->len)
+		b->off = b->len = 0;
 }
 
 static void buf_clear(struct buf *b)
