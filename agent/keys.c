@@ -94,6 +94,9 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 				   .help = "bound on moving a saved state to console 1 before the save "
 					   "is answered with an error (libxl waits 10 s)",
 				   .min = 100, .max = 600000 },
+	[K_MODULES] = { .name = "modules", .type = KT_STRING, .def = "/etc/stubinit/modules",
+			.since = "0.1",
+			.help = "the image's kernel module list, loaded in order at boot" },
 };
 
 /* Renamed keys: old name, new name, version of the rename. Old names keep working for a while. */

@@ -110,6 +110,7 @@ enum stubinit_key {
 	K_QMP_MAX_MESSAGE,
 	K_QMP_ALLOW,
 	K_SAVE_DRAIN_TIMEOUT,
+	K_MODULES,
 	K__COUNT
 };
 

@@ -2,14 +2,16 @@
  * stubinit: PID 1 of a Xen Linux device-model stubdomain.
  *
  * The whole life of the stubdomain, in order: block signals and start the loop, boot (mounts,
- * console), configuration (stubinit.* keys), the hvc consoles, the network's loopback, xenstore,
- * what the toolstack asked for, QEMU; then serve events forever. Before serving, a setup error powers the stubdomain off cleanly; once serving,
- * nothing may end PID 1: every error is logged and survived.
+ * console), configuration (stubinit.* keys), the hvc consoles, kernel modules, the network's
+ * loopback, xenstore, what the toolstack asked for, QEMU; then serve events forever. Before
+ * serving, a setup error powers the stubdomain off cleanly; once serving, nothing may end PID 1:
+ * every error is logged and survived.
  */
 #include "boot.h"
 #include "child.h"
 #include "config.h"
 #include "keys.h"
+#include "kmod.h"
 #include "log.h"
 #include "loop.h"
 #include "shutdown.h"
@@ -156,6 +158,8 @@ int main(int argc, char **argv)
 	shutdown_init();
 	/* First, before anything else can be scheduled: a restore stream may be waiting in hvc2. */
 	console_setup(key(K_CONSOLE_PREFIX)->str, &consoles);
+	/* Xen's devices (privcmd, evtchn, gntdev, ...) before xenstore, vchan and QEMU need them. */
+	kmod_load_list(key(K_MODULES)->str);
 
 	if (net_link_up("lo") < 0)
 		log_warn("boot: loopback is not up; going on");

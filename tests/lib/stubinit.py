@@ -70,6 +70,7 @@ class Stubinit:
                 binds += 'touch "$R/dev/test-hvc%d"; mount --bind %s "$R/dev/test-hvc%d"; ' % (
                     n, host, n)
         for path, (text, mode) in self.files.items():
+            os.makedirs(os.path.dirname(os.path.join(r, path.lstrip('/'))), exist_ok=True)
             with open(os.path.join(r, path.lstrip('/')), 'w') as f:
                 f.write(text)
             os.chmod(os.path.join(r, path.lstrip('/')), mode)
