@@ -97,6 +97,11 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 	[K_MODULES] = { .name = "modules", .type = KT_STRING, .def = "/etc/stubinit/modules",
 			.since = "0.1",
 			.help = "the image's kernel module list, loaded in order at boot" },
+	[K_TEST_KILL_QEMU] = { .name = "test-kill-qemu-after", .type = KT_DURATION, .def = "0",
+			       .since = "0.1",
+			       .help = "tests only: SIGKILL QEMU this long after it greeted, to prove "
+				       "the failure policy under real Xen; 0 is off",
+			       .max = 3600000 },
 };
 
 /* Renamed keys: old name, new name, version of the rename. Old names keep working for a while. */

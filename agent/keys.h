@@ -111,6 +111,7 @@ enum stubinit_key {
 	K_QMP_ALLOW,
 	K_SAVE_DRAIN_TIMEOUT,
 	K_MODULES,
+	K_TEST_KILL_QEMU,
 	K__COUNT
 };
 

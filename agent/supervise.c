@@ -40,7 +40,7 @@ static struct {
 	unsigned target;
 	int listen_fd, out_fd, exec_fd, save_fd;
 	struct qmp_conn *mon;
-	struct loop_timer *greet_timer, *stats_timer;
+	struct loop_timer *greet_timer, *stats_timer, *test_kill;
 	char line[LINE_MAX_Q];
 	size_t linelen;
 	char last[LAST_LINES][LINE_MAX_Q];
@@ -247,6 +247,15 @@ static void on_capabilities(struct json_object *msg, void *arg)
 	mon_update_events();
 }
 
+static void on_test_kill(void *arg)
+{
+	(void)arg;
+	if (!sv.pid)
+		return;
+	log_warn("test-kill-qemu-after: killing QEMU (pid %d) as the key asks", sv.pid);
+	kill(sv.pid, SIGKILL);
+}
+
 static void on_greeting(struct json_object *greeting, void *arg)
 {
 	struct json_object *v;
@@ -258,6 +267,11 @@ static void on_greeting(struct json_object *greeting, void *arg)
 		ver = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
 	log_info("monitor: QEMU greeted (version %s)", ver);
 	loop_timer_arm(sv.greet_timer, 0, 0);
+	if (key(K_TEST_KILL_QEMU)->num && !sv.test_kill) {
+		sv.test_kill = loop_timer_new(on_test_kill, NULL);
+		if (sv.test_kill)
+			loop_timer_arm(sv.test_kill, key(K_TEST_KILL_QEMU)->num, 0);
+	}
 	if (qmp_conn_command(sv.mon, "qmp_capabilities", NULL, -1, on_capabilities, NULL) < 0)
 		status_error("qmp_capabilities: cannot send it to QEMU");
 	mon_update_events();
