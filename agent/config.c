@@ -84,6 +84,32 @@ static unsigned count_children(const char *path)
 	return names ? n : 0;
 }
 
+/* The PV NICs given to the stubdomain, with the MACs that let netlink/ recognise them. */
+static void read_vifs(struct dm_config *cfg)
+{
+	unsigned n = 0;
+	char **names = store_directory("device/vif", &n);
+
+	for (unsigned i = 0; names && i < n; i++) {
+		char path[64], *end, *mac;
+		unsigned long devid = strtoul(names[i], &end, 10);
+
+		if (*end || !names[i][0]) {
+			log_warn("config: device/vif/%s: not a device id; ignored", names[i]);
+			continue;
+		}
+		if (cfg->nvif >= sizeof(cfg->vif) / sizeof(cfg->vif[0]))
+			break;
+		cfg->vif[cfg->nvif].devid = (unsigned)devid;
+		snprintf(path, sizeof(path), "device/vif/%lu/mac", devid);
+		mac = store_read(path);
+		snprintf(cfg->vif[cfg->nvif].mac, sizeof(cfg->vif[0].mac), "%s", mac ? mac : "");
+		free(mac);
+		cfg->nvif++;
+	}
+	free(names);
+}
+
 int config_read(struct dm_config *cfg)
 {
 	char path[256], dir[300];
@@ -124,7 +150,7 @@ int config_read(struct dm_config *cfg)
 	cfg->console2_output = v != NULL;
 	free(v);
 	cfg->nvbd = count_children("device/vbd");
-	cfg->nvif = count_children("device/vif");
+	read_vifs(cfg);
 	log_info("config: guest %u (%s): %u consoles, %u disks, %u NICs%s", cfg->target, cfg->vm,
 		 cfg->consoles, cfg->nvbd, cfg->nvif,
 		 cfg->restore ? ", restoring" : "");

@@ -22,6 +22,10 @@ struct dm_config {
 	unsigned consoles;	  /* device/console/N entries */
 	bool console2_output;	  /* device/console/2/output exists: dom0 streams a restore */
 	unsigned nvbd, nvif;	  /* entries under device/vbd and device/vif */
+	struct {
+		unsigned devid;
+		char mac[18];	  /* device/vif/<devid>/mac, or "" */
+	} vif[32];		  /* the first 32 of them */
 	char error[256];	  /* the first problem, one line (for the status) */
 };
 

@@ -118,6 +118,60 @@ int dmargs_sort_keys(char **names, unsigned n, const char **bad)
 	return 0;
 }
 
+/* The value of "@key=" in a comma-separated option list, copied into @out. */
+static int opt_value(const char *list, const char *key, char *out, size_t len)
+{
+	size_t k = strlen(key);
+
+	for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+		if (!strncmp(p, key, k) && p[k] == '=') {
+			size_t n = strcspn(p + k + 1, ",");
+
+			if (n >= len)
+				return -1;
+			memcpy(out, p + k + 1, n);
+			out[n] = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int dmargs_nics(char *const *args, size_t n, struct dm_nic *out, int max)
+{
+	int found = 0;
+
+	for (size_t i = 0; i + 1 < n && found < max; i++) {
+		const char *v = args[i + 1];
+		char id[32], tap[32], type[16];
+		unsigned long devid;
+		char *end;
+
+		if (strcmp(args[i], "-netdev"))
+			continue;
+		/* "-netdev tap,id=..." and "-netdev type=tap,id=..." */
+		if (opt_value(v, "type", type, sizeof(type)) < 0) {
+			size_t t = strcspn(v, ",");
+
+			snprintf(type, sizeof(type), "%.*s", (int)(t < sizeof(type) ? t : 0), v);
+		}
+		if (strcmp(type, "tap"))
+			continue;
+		if (opt_value(v, "id", id, sizeof(id)) < 0 || strncmp(id, "net", 3) ||
+		    (devid = strtoul(id + 3, &end, 10), !id[3] || *end) ||
+		    opt_value(v, "ifname", tap, sizeof(tap)) < 0 || strlen(tap) >= sizeof(out->tap)) {
+			log_warn("dm-argv: -netdev %s: no id=net<devid> or ifname=<tap>; that NIC is "
+				 "not joined to a PV NIC",
+				 v);
+			continue;
+		}
+		out[found].devid = (unsigned)devid;
+		memcpy(out[found].tap, tap, strlen(tap) + 1); /* fits: checked above */
+		found++;
+	}
+	return found;
+}
+
 int dmargs_wants_restore(char *const *args, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

@@ -45,6 +45,18 @@ struct dm_launch {
 	int incoming_fd;	    /* fd QEMU gets the restore stream on, or -1 */
 };
 
+/* An emulated NIC: QEMU opens the tap @tap for the guest NIC @devid. */
+struct dm_nic {
+	unsigned devid;
+	char tap[16];
+};
+
+/*
+ * The emulated NICs of @args: every "-netdev type=tap,id=net<devid>,ifname=<tap>,...". Returns how
+ * many were found (at most @max); a tap netdev without a usable id or ifname is logged and skipped.
+ */
+int dmargs_nics(char *const *args, size_t n, struct dm_nic *out, int max);
+
 /* Whether @args asks for a restore (holds the placeholder). */
 int dmargs_wants_restore(char *const *args, size_t n);
 

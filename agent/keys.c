@@ -102,6 +102,12 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 			       .help = "tests only: SIGKILL QEMU this long after it greeted, to prove "
 				       "the failure policy under real Xen; 0 is off",
 			       .max = 3600000 },
+	[K_NETWORK] = { .name = "network", .type = KT_STRING, .def = "", .since = "0.1",
+			.help = "network spec items added to the default topology, ';' between "
+				"lines (see README: Networking)" },
+	[K_NETWORK_FILE] = { .name = "network-file", .type = KT_STRING,
+			     .def = "/etc/stubinit/network", .since = "0.1",
+			     .help = "the image's network spec file; absent is fine" },
 };
 
 /* Renamed keys: old name, new name, version of the rename. Old names keep working for a while. */

@@ -112,6 +112,8 @@ enum stubinit_key {
 	K_SAVE_DRAIN_TIMEOUT,
 	K_MODULES,
 	K_TEST_KILL_QEMU,
+	K_NETWORK,
+	K_NETWORK_FILE,
 	K__COUNT
 };
 

@@ -6,6 +6,7 @@
 #include "keys.h"
 #include "log.h"
 #include "loop.h"
+#include "network.h"
 #include "shutdown.h"
 #include "status.h"
 #include "qmp/qmp.h"
@@ -281,6 +282,7 @@ static void on_event(struct json_object *ev, void *arg)
 {
 	(void)arg;
 	log_info("monitor: event %s", json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN));
+	network_qemu_event(ev);
 }
 
 static void on_mon_closed(const char *why, void *arg)
@@ -629,6 +631,8 @@ int supervise_start(const struct dm_config *cfg, struct console_set *cons)
 		supervise_fail_early(cfg, "cannot prepare QEMU's sockets, pipes or save file");
 		return -1;
 	}
+	/* Taps exist before QEMU opens them by name; netfronts join when they appear. */
+	network_setup(cfg);
 	if (serve_qmp(cfg->target) < 0) {
 		argv_free(&argv);
 		close(out[0]), close(out[1]), close(ex[0]), close(ex[1]);

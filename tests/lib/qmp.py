@@ -52,6 +52,19 @@ class Qmp:
                 continue
             return m
 
+    def call(self, execute, arguments, id=None):
+        """For commands whose arguments clash with this client's keywords (device_del's id)."""
+        msg = {'execute': execute, 'arguments': arguments}
+        if id is not None:
+            msg['id'] = id
+        self.s.sendall(json.dumps(msg).encode() + b'\r\n')
+        while True:
+            m = self._recv()
+            if 'event' in m:
+                self.events.append(m)
+                continue
+            return m
+
     def ok(self, execute, **arguments):
         m = self.cmd(execute, **arguments)
         if 'return' not in m:

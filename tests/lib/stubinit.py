@@ -63,9 +63,9 @@ class Stubinit:
             # and the ptys bound at /dev/test-hvc<n> (stubinit.console-prefix).
             cmdline += ' stubinit.console-prefix=/dev/test-hvc'
             binds += 'mount -t tmpfs -o mode=755 none "$R/dev"; '
-            for node in ('null', 'zero', 'full', 'random', 'urandom'):
-                binds += 'touch "$R/dev/%s"; mount --bind /dev/%s "$R/dev/%s"; ' % (node, node,
-                                                                                   node)
+            for node in ('null', 'zero', 'full', 'random', 'urandom', 'net/tun'):
+                binds += ('mkdir -p "$(dirname "$R/dev/%s")"; touch "$R/dev/%s"; '
+                          'mount --bind /dev/%s "$R/dev/%s"; ' % (node, node, node, node))
             for n, host in self.consoles.items():
                 binds += 'touch "$R/dev/test-hvc%d"; mount --bind %s "$R/dev/test-hvc%d"; ' % (
                     n, host, n)
@@ -251,7 +251,7 @@ UUID = '00000000-0000-0000-0000-00000000c0de'
 
 
 def guest_store(xsd, args=None, dmargs=None, target=TARGET, domid=DOMID, consoles=(1, 2, 3),
-                restore=False):
+                restore=False, vifs=None):
     """What libxl writes about the guest: its vm path, QEMU's arguments as dm-argv/NNN (or the
     legacy dmargs string), the stubdomain's consoles (protocol sections 3, 4, 5)."""
     vm = '/vm/' + UUID
@@ -280,5 +280,7 @@ def guest_store(xsd, args=None, dmargs=None, target=TARGET, domid=DOMID, console
             xsd.write(p + '/output', 'pipe:/var/lib/xen/qemu-resume.%d' % target)
         elif n != 2:
             xsd.write(p + '/output', 'pty')
-    if consoles:
+    for devid, mac in (vifs or {}).items():
+        xsd.write('%s/device/vif/%d/mac' % (home, devid), mac)
+    if consoles or vifs:
         xsd.chmod(home + '/device', 'n0', 'r%d' % domid, recurse=True)

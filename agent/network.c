@@ -1,0 +1,114 @@
+/*
+ * network: topology from dm-argv and specs, applied through netlink/. See network.h.
+ */
+#include "network.h"
+#include "keys.h"
+#include "log.h"
+#include "loop.h"
+#include "netlink/net.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#define MAX_NICS 32
+
+static struct net_topology topo;
+
+static void on_link_events(int fd, uint32_t events, void *arg)
+{
+	(void)fd, (void)events, (void)arg;
+	net_events_ready();
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *text = NULL;
+	size_t len = 0;
+
+	if (!f)
+		return NULL;
+	if (getdelim(&text, &len, 0, f) < 0) {
+		free(text);
+		text = strdup("");
+	}
+	fclose(f);
+	return text;
+}
+
+unsigned network_setup(const struct dm_config *cfg)
+{
+	struct dm_nic nics[MAX_NICS];
+	int n = dmargs_nics(cfg->args.v, cfg->args.n, nics, MAX_NICS);
+	const char *inline_spec = key(K_NETWORK)->str;
+	char *file = read_file(key(K_NETWORK_FILE)->str);
+	unsigned bad = 0, failed;
+	int fd;
+
+	if (!file && errno != ENOENT)
+		log_errno(LV_ERROR, errno, "network: cannot read %s", key(K_NETWORK_FILE)->str);
+	if (!n && !*inline_spec && !file)
+		return 0;
+	for (unsigned i = 0; i < cfg->nvif; i++) {
+		unsigned char mac[6];
+
+		if (cfg->vif[i].mac[0] && net_parse_mac(cfg->vif[i].mac, mac) == 0)
+			net_vif_mac(cfg->vif[i].devid, mac);
+	}
+	for (int i = 0; i < n; i++) {
+		log_info("network: NIC %u: tap %s joins the netfront of device/vif/%u", nics[i].devid,
+			 nics[i].tap, nics[i].devid);
+		net_default_nic(&topo, nics[i].devid, nics[i].tap);
+	}
+	if (file) {
+		bad += net_spec_parse(&topo, file, key(K_NETWORK_FILE)->str);
+		free(file);
+	}
+	if (*inline_spec) {
+		/* On the kernel command line, ';' separates the lines of a spec. */
+		char *text = strdup(inline_spec);
+
+		for (char *c = text; c && *c; c++)
+			if (*c == ';')
+				*c = '\n';
+		if (text)
+			bad += net_spec_parse(&topo, text, "stubinit.network");
+		free(text);
+	}
+	if (net_open() < 0)
+		return (unsigned)topo.n + bad;
+	fd = net_events_fd();
+	if (fd >= 0)
+		loop_add(fd, EPOLLIN, on_link_events, NULL);
+	failed = net_apply(&topo);
+	log_info("network: %zu item(s): %u failed, %u waiting, %u bad spec line(s)", topo.n, failed,
+		 net_pending(), bad);
+	return failed + bad;
+}
+
+void network_qemu_event(struct json_object *ev)
+{
+	struct json_object *name, *data, *dev;
+	const char *d;
+	char *end;
+	unsigned long devid;
+
+	if (!json_object_object_get_ex(ev, "event", &name) ||
+	    strcmp(json_object_get_string(name), "DEVICE_DELETED") ||
+	    !json_object_object_get_ex(ev, "data", &data) ||
+	    !json_object_object_get_ex(data, "device", &dev))
+		return;
+	d = json_object_get_string(dev);
+	if (strncmp(d, "nic", 3) || !d[3])
+		return;
+	devid = strtoul(d + 3, &end, 10);
+	if (*end)
+		return;
+	/* The guest's PV drivers unplugged the emulated NIC: its path through here is done. */
+	log_info("network: QEMU unplugged %s; removing its bridge and tap", d);
+	net_nic_gone((unsigned)devid);
+}
