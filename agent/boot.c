@@ -14,7 +14,9 @@
 #include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/stat.h>
 
 struct mountspec {
 	const char *source, *target, *fstype;
@@ -35,11 +37,21 @@ bool boot_is_pid1(void)
 	return getpid() == 1;
 }
 
-/* A mount point is a directory whose device differs from its parent's (or the root itself). */
+/*
+ * A mount point: the kernel says so (statx's mount-root attribute, which also sees a bind mount of
+ * a directory of the same filesystem), else a directory whose device differs from its parent's.
+ */
 static int is_mountpoint(const char *path)
 {
 	char parent[PATH_MAX];
 	struct stat a, b;
+#if defined(SYS_statx) && defined(STATX_ATTR_MOUNT_ROOT)
+	struct statx sx;
+
+	if (syscall(SYS_statx, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, 0, &sx) == 0 &&
+	    (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+		return (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+#endif
 
 	if (stat(path, &a) < 0)
 		return 0;

@@ -108,6 +108,15 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 	[K_NETWORK_FILE] = { .name = "network-file", .type = KT_STRING,
 			     .def = "/etc/stubinit/network", .since = "0.1",
 			     .help = "the image's network spec file; absent is fine" },
+	[K_PCI_DRIVER] = { .name = "pci-driver", .type = KT_STRING,
+			   .def = "xen-pci-passthrough", .since = "0.1",
+			   .help = "QEMU device that pci-ins adds; another one (say pci-testdev) lets "
+				   "the command protocol run without Xen, with no host address" },
+	[K_COMMAND_TIMEOUT] = { .name = "command-timeout", .type = KT_DURATION, .def = "10s",
+				.since = "0.1",
+				.help = "bound on one device-model command (pci-ins, pci-rem) before it "
+					"is answered as failed",
+				.min = 100, .max = 600000 },
 };
 
 /* Renamed keys: old name, new name, version of the rename. Old names keep working for a while. */

@@ -114,6 +114,8 @@ enum stubinit_key {
 	K_TEST_KILL_QEMU,
 	K_NETWORK,
 	K_NETWORK_FILE,
+	K_PCI_DRIVER,
+	K_COMMAND_TIMEOUT,
 	K__COUNT
 };
 

@@ -20,8 +20,16 @@
 #define DEFAULT_SOCKET "/var/run/xenstored/socket"
 #define XENBUS_DEV     "/dev/xen/xenbus"
 
+#define MAX_WATCHES 16
+
 static struct {
 	struct xs_handle *xs;
+	int watching; /* xs_fileno registered with the loop */
+	struct {
+		store_watch_fn fn;
+		void *arg;
+	} w[MAX_WATCHES];
+	unsigned nw;
 	int ino;
 	struct loop_timer *timer;
 	store_ready_fn fn;
@@ -194,6 +202,43 @@ int store_write(const char *path, const char *value)
 		return -ENOTCONN;
 	if (!xs_write(st.xs, XBT_NULL, path, value, (unsigned)strlen(value)))
 		return -errno;
+	return 0;
+}
+
+static void on_watch_fd(int fd, uint32_t events, void *arg)
+{
+	char **vec;
+
+	(void)fd, (void)events, (void)arg;
+	/* libxenstore's reader thread queues events and makes its fd readable: take them all. */
+	while ((vec = xs_check_watch(st.xs))) {
+		unsigned long i = strtoul(vec[XS_WATCH_TOKEN] + 1, NULL, 10);
+
+		if (vec[XS_WATCH_TOKEN][0] == 'w' && i < st.nw)
+			st.w[i].fn(vec[XS_WATCH_PATH], st.w[i].arg);
+		free(vec);
+	}
+}
+
+int store_watch(const char *path, store_watch_fn fn, void *arg)
+{
+	char token[16];
+
+	if (!st.xs)
+		return -ENOTCONN;
+	if (st.nw == MAX_WATCHES)
+		return -ENOSPC;
+	if (!st.watching) {
+		if (loop_add(xs_fileno(st.xs), EPOLLIN, on_watch_fd, NULL) < 0)
+			return -EIO;
+		st.watching = 1;
+	}
+	snprintf(token, sizeof(token), "w%u", st.nw);
+	st.w[st.nw].fn = fn;
+	st.w[st.nw].arg = arg;
+	if (!xs_watch(st.xs, path, token))
+		return -errno;
+	st.nw++;
 	return 0;
 }
 

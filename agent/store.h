@@ -32,6 +32,13 @@ char **store_directory(const char *path, unsigned *n);
 
 int store_write(const char *path, const char *value);
 
+/*
+ * Calls @fn with the path that changed whenever @path or anything below it changes (and once
+ * when the watch is set, as xenstored does). Events arrive through the event loop.
+ */
+typedef void (*store_watch_fn)(const char *path, void *arg);
+int store_watch(const char *path, store_watch_fn fn, void *arg);
+
 void store_fini(void);
 
 #endif

@@ -4,6 +4,7 @@
 #include "supervise.h"
 #include "child.h"
 #include "keys.h"
+#include "hotplug.h"
 #include "log.h"
 #include "loop.h"
 #include "network.h"
@@ -225,6 +226,7 @@ static void on_add_fd(struct json_object *msg, void *arg)
 		 "to console 1)",
 		 SAVE_FILE);
 	status_set(ST_RUNNING);
+	hotplug_start(sv.target);
 }
 
 static void on_capabilities(struct json_object *msg, void *arg)
@@ -283,6 +285,21 @@ static void on_event(struct json_object *ev, void *arg)
 	(void)arg;
 	log_info("monitor: event %s", json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN));
 	network_qemu_event(ev);
+	hotplug_qemu_event(ev);
+}
+
+int supervise_qmp(const char *cmd, struct json_object *args, int pass_fd, supervise_reply_fn fn,
+		  void *arg)
+{
+	int err;
+
+	if (!sv.mon) {
+		json_object_put(args);
+		return -ENOTCONN;
+	}
+	err = qmp_conn_command(sv.mon, cmd, args, pass_fd, fn, arg);
+	mon_update_events();
+	return err;
 }
 
 static void on_mon_closed(const char *why, void *arg)

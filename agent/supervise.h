@@ -33,4 +33,13 @@ void supervise_fail_early(const struct dm_config *cfg, const char *why);
 
 pid_t supervise_qemu_pid(void);
 
+/*
+ * Sends @cmd (with @args, taken; and @pass_fd, if >= 0, which must stay open until the reply) on
+ * the permanent monitor. @fn gets the reply, or NULL when QEMU is gone. Returns 0 or -errno.
+ */
+struct json_object;
+typedef void (*supervise_reply_fn)(struct json_object *msg, void *arg);
+int supervise_qmp(const char *cmd, struct json_object *args, int pass_fd, supervise_reply_fn fn,
+		  void *arg);
+
 #endif

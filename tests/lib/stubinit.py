@@ -22,7 +22,7 @@ TARGET = 7  # the guest it serves
 class Stubinit:
     def __init__(self, build, xsd=None, args=(), cmdline='console=hvc0', pid1=True,
                  read_log=True, pipe_size=None, xs_socket=None, exe='stubinit', bind_usr=True,
-                 consoles=None, files=None):
+                 consoles=None, files=None, sys_from=None):
         self.build = build
         self.xsd = xsd
         self.args = list(args)
@@ -37,6 +37,8 @@ class Stubinit:
         self.consoles = consoles or {}
         # {path in root: (text, mode)}: files put into the root before boot
         self.files = files or {}
+        # a directory of the root bound at /sys before boot (a stand-in sysfs)
+        self.sys_from = sys_from
         self.root = tempfile.mkdtemp(prefix='stubinit-root-')
         self.lines = []
         self.cond = threading.Condition()
@@ -90,6 +92,8 @@ class Stubinit:
             if sock:
                 env['XENSTORED_PATH'] = '/xs/' + os.path.basename(sock)
             argv = ['/build/' + self.exe, '--kernel-cmdline=/cmdline'] + self.args
+            if self.sys_from:
+                binds += 'mount --bind "$R%s" "$R/sys"; ' % self.sys_from
             script = ('set -e; mount --bind "$B" "$R/build"; mount --bind "$X" "$R/xs"; '
                       + binds
                       + ('mount --bind -o ro /usr "$R/usr"; ' if self.bind_usr else '')

@@ -155,3 +155,38 @@ TEST(dmargs_words_split)
 	CHECK_INT(a.n, 0);
 	argv_free(&a);
 }
+
+#include "agent/hotplug.h"
+
+TEST(hotplug_pci_parameters)
+{
+	struct pci_param p;
+
+	CHECK(!hotplug_parse_pci("0000:00:03.0@05,msitranslate=1,power_mgmt=0", true, &p));
+	CHECK_INT(p.domain, 0);
+	CHECK_INT(p.dev, 3);
+	CHECK_INT(p.vdevfn, 5);
+	CHECK_INT(p.msitranslate, 1);
+	CHECK(!hotplug_parse_pci("abcd:ff:1f.7,msitranslate=0,power_mgmt=1", true, &p));
+	CHECK_INT(p.domain, 0xabcd);
+	CHECK_INT(p.bus, 0xff);
+	CHECK_INT(p.vdevfn, -1);
+	CHECK(!hotplug_parse_pci("0000:01:00.1", false, &p));
+	CHECK_INT(p.func, 1);
+	/* Every malformed form is refused with a reason. */
+	CHECK_STR(hotplug_parse_pci("0000:00:20.0,msitranslate=0,power_mgmt=0", true, &p),
+		  "a number is out of range");
+	CHECK_STR(hotplug_parse_pci("0000:00:03.8,msitranslate=0,power_mgmt=0", true, &p),
+		  "a number is out of range");
+	CHECK_STR(hotplug_parse_pci("0000:00:3g.0,msitranslate=0,power_mgmt=0", true, &p),
+		  "'.' expected");
+	CHECK_STR(hotplug_parse_pci("0000:00:03.0", true, &p), "',msitranslate=' expected");
+	CHECK_STR(hotplug_parse_pci("0000:00:03.0,msitranslate=2,power_mgmt=0", true, &p),
+		  "a number is out of range");
+	CHECK_STR(hotplug_parse_pci("0000:00:03.0,msitranslate=0,power_mgmt=0x", true, &p),
+		  "trailing characters after power_mgmt");
+	CHECK_STR(hotplug_parse_pci("0000:00:03.0 ", false, &p),
+		  "trailing characters after the address");
+	CHECK_STR(hotplug_parse_pci("", false, &p), "a number is missing");
+	CHECK_STR(hotplug_parse_pci("00000:00:03.0", false, &p), "':' expected");
+}

@@ -42,7 +42,12 @@ TEST(keys_defaults)
 	CHECK_INT(vals[4].num, 2000);
 	CHECK_INT(vals[5].num, 1024);
 	CHECK_STR(vals[0].origin, "default");
-	/* stubinit's own table must parse its own defaults. */
+	/* stubinit's own table: every entry complete, and its defaults parse. */
+	for (unsigned i = 0; i < K__COUNT; i++) {
+		const struct key_def *d = &keys_stubinit()->defs[i];
+
+		CHECK(d->name && d->def && d->since && d->help);
+	}
 	CHECK_INT(key(K_LOG_LEVEL)->num, 2);
 	CHECK_INT(key(K_LOG_BUFFER)->num, 65536);
 	CHECK_INT(key(K_SHUTDOWN_TIMEOUT)->num, 1000);
