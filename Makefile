@@ -31,7 +31,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 XSD_SRCS := $(wildcard tests/xenstored/*.c)
 
-.PHONY: all deps deps-static static check clang demo clean format
+.PHONY: all deps deps-static static check clang demo clean format fuzz fuzz-build
 all: $(BUILD)/stubinit
 
 deps:
@@ -54,8 +54,23 @@ $(BUILD)/test-xenstored: $(XSD_SRCS) $(wildcard tests/xenstored/*.h) | deps
 	@mkdir -p $(BUILD)
 	$(CC) -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -o $@ $(XSD_SRCS)
 
-check: $(BUILD)/stubinit $(BUILD)/unit-tests $(BUILD)/test-xenstored build/stubinit.static clang
-	@BUILD=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) tests/run
+check: $(BUILD)/stubinit $(BUILD)/unit-tests $(BUILD)/test-xenstored build/stubinit.static clang \
+	fuzz-build
+	@BUILD=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) FUZZ_SECONDS=$${FUZZ_SECONDS:-60} tests/run
+
+# ---- fuzzers (libFuzzer, clang): one per parser ------------------------------------------------
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1
+
+fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/%)
+
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS) | deps
+	@mkdir -p build/fuzz
+	clang $(BASE_CFLAGS) $(FUZZ_FLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) \
+		-o $@ $< $(LIB_SRCS) $(LIBS)
+
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run
 
 # The code must stay warnings-clean under clang too; -Werror makes this build the check.
 clang: | deps

@@ -107,6 +107,14 @@ struct qmp_server_config {
 	void *save_arg;
 };
 
+/*
+ * The firewall's decisions, as pure functions (the server applies them). A client object: NULL to
+ * forward it, else why it is refused (written into @why). @allow: space-separated commands or "*".
+ */
+const char *qmp_fw_check_client(struct json_object *obj, const char *allow, char *why, size_t len);
+/* A QEMU object: whether it may go to the client (events may not). */
+int qmp_fw_pass_qemu(struct json_object *obj);
+
 struct qmp_server *qmp_server_start(const struct qmp_server_config *cfg);
 
 /* The held save reply goes out: as QEMU's success with @error NULL, else as an error reply. */

@@ -154,24 +154,6 @@ static ssize_t client_write(struct qmp_server *s, const char *buf, size_t n)
 
 /* ---- firewall -------------------------------------------------------------------------------- */
 
-static bool allowed(const struct qmp_server *s, const char *cmd)
-{
-	const char *p = s->allow;
-	size_t n = strlen(cmd);
-
-	if (!strcmp(p, "*"))
-		return true;
-	while ((p = strstr(p, cmd))) {
-		bool start = p == s->allow || p[-1] == ' ';
-		bool end = p[n] == 0 || p[n] == ' ';
-
-		if (start && end)
-			return true;
-		p += n;
-	}
-	return false;
-}
-
 /* Appends @obj compactly, CRLF-terminated: nobody downstream parses more than it must. */
 static int emit(struct buf *b, struct json_object *obj)
 {
@@ -222,18 +204,12 @@ static bool is_fdset1_save(struct json_object *cmd)
 static void from_client(struct json_object *obj, void *arg)
 {
 	struct qmp_server *s = arg;
-	struct json_object *exec = NULL, *id = NULL;
-	const char *cmd;
+	struct json_object *id = NULL;
+	char why[192];
 
 	json_object_object_get_ex(obj, "id", &id);
-	if (!json_object_object_get_ex(obj, "execute", &exec) ||
-	    !json_object_is_type(exec, json_type_string)) {
-		refuse(s, id, "stubinit: not a QMP command (no execute string)");
-		return;
-	}
-	cmd = json_object_get_string(exec);
-	if (!allowed(s, cmd)) {
-		refuse(s, id, "stubinit: command '%s' is not allowed on this path", cmd);
+	if (qmp_fw_check_client(obj, s->allow, why, sizeof(why))) {
+		refuse(s, id, "stubinit: %s", why);
 		return;
 	}
 	if (is_fdset1_save(obj) && id)
@@ -262,8 +238,7 @@ static void from_qemu(struct json_object *obj, void *arg)
 	struct qmp_server *s = arg;
 	struct json_object *id = NULL, *v;
 
-	/* libxl ignores events, and an unsolicited write races its close. */
-	if (json_object_object_get_ex(obj, "event", &v))
+	if (!qmp_fw_pass_qemu(obj))
 		return;
 	json_object_object_get_ex(obj, "id", &id);
 	if (json_object_object_get_ex(obj, "return", &v) || json_object_object_get_ex(obj, "error", &v)) {

@@ -1,0 +1,52 @@
+/*
+ * Fuzz target: dm-argv decoding. The input is split at newlines: the first three lines are the
+ * drop, replace and append overrides, the rest QEMU's arguments (numbered keys are derived from
+ * them too, to exercise the numeric sort).
+ */
+#include "agent/dmargs.h"
+#include "agent/log.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *text = malloc(size + 1), *line, *save = NULL;
+	struct argv_list args = { 0 }, out = { 0 };
+	const char *over[3] = { "", "", "" };
+	char *names[64];
+	struct dm_nic nics[8];
+	unsigned nn = 0;
+	const char *bad;
+	int i = 0;
+
+	if (!text)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = 0;
+	log_init();
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), i++) {
+		if (i < 3)
+			over[i] = line;
+		else
+			argv_push(&args, line);
+		if (nn < 64)
+			names[nn++] = line;
+	}
+	dmargs_sort_keys(names, nn, &bad);
+	struct dm_launch l = { .qemu = "/q", .datadir = "", .extra = "", .drop = over[0],
+			       .replace = over[1], .append = over[2], .console_prefix = "/p",
+			       .agent_sock = "/a", .qmp_sock = "/b", .incoming_fd = 3 };
+	if (dmargs_build(&l, args.v, args.n, &out) == 0)
+		argv_free(&out);
+	dmargs_nics(args.v, args.n, nics, 8);
+	dmargs_wants_restore(args.v, args.n);
+	argv_push_words(&out, over[2]);
+	argv_free(&out);
+	argv_free(&args);
+	free(text);
+	return 0;
+}
