@@ -31,7 +31,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 XSD_SRCS := $(wildcard tests/xenstored/*.c)
 
-.PHONY: all deps deps-static static check clang demo clean format fuzz fuzz-build
+.PHONY: all deps deps-static static check clang demo clean format fuzz fuzz-build sanitize-build
 all: $(BUILD)/stubinit
 
 deps:
@@ -54,9 +54,16 @@ $(BUILD)/test-xenstored: $(XSD_SRCS) $(wildcard tests/xenstored/*.h) | deps
 	@mkdir -p $(BUILD)
 	$(CC) -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -o $@ $(XSD_SRCS)
 
+# Every tier; a plain `make check` also runs unit and local against the ASan+UBSan build and the
+# local tier under valgrind (CHECK_ALL); `make check SANITIZE=1` runs only the sanitized build.
 check: $(BUILD)/stubinit $(BUILD)/unit-tests $(BUILD)/test-xenstored build/stubinit.static clang \
-	fuzz-build
-	@BUILD=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) FUZZ_SECONDS=$${FUZZ_SECONDS:-60} tests/run
+	fuzz-build $(if $(SANITIZE),,sanitize-build)
+	@BUILD=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) FUZZ_SECONDS=$${FUZZ_SECONDS:-60} \
+		CHECK_ALL=$(if $(SANITIZE),0,1) tests/run
+
+sanitize-build: | deps
+	@$(MAKE) --no-print-directory SANITIZE=1 build/sanitize/stubinit build/sanitize/unit-tests \
+		build/sanitize/test-xenstored >/dev/null
 
 # ---- fuzzers (libFuzzer, clang): one per parser ------------------------------------------------
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))

@@ -3,6 +3,7 @@
  */
 #include "boot.h"
 #include "log.h"
+#include "loop.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/reboot.h>
@@ -146,6 +148,79 @@ void boot_early(void)
 	do_mounts();
 	console_fds();
 	setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 0);
+}
+
+bool boot_on_xen(void)
+{
+	char buf[16] = "";
+	int fd = open("/sys/hypervisor/type", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return n >= 3 && !strncmp(buf, "xen", 3);
+}
+
+static void sysctl(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, value, strlen(value)) < 0)
+		log_errno(LV_WARN, errno, "boot: %s=%s", path, value);
+	else
+		log_info("boot: %s=%s", path + strlen("/proc/sys/"), value);
+	if (fd >= 0)
+		close(fd);
+}
+
+static char kmsg_line[1024];
+static size_t kmsg_len;
+
+static void on_kmsg(int fd, uint32_t events, void *arg)
+{
+	char buf[4096];
+	ssize_t n;
+
+	(void)events, (void)arg;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] != '\n' && kmsg_len < sizeof(kmsg_line) - 1) {
+				kmsg_line[kmsg_len++] = buf[i];
+				continue;
+			}
+			kmsg_line[kmsg_len] = 0;
+			/* "<6>text": the priority prefix is the kernel's, not ours. */
+			log_info("kernel: %s", kmsg_line[0] == '<' && strchr(kmsg_line, '>')
+						       ? strchr(kmsg_line, '>') + 1
+						       : kmsg_line);
+			kmsg_len = 0;
+		}
+	}
+}
+
+void boot_hygiene(bool readonly_root)
+{
+	int fd;
+
+	if (!boot_is_pid1() || !boot_on_xen()) {
+		log_debug("boot: not PID 1 on Xen: kernel-wide hygiene left alone");
+		return;
+	}
+	sysctl("/proc/sys/vm/overcommit_memory", "1");
+	sysctl("/proc/sys/kernel/kptr_restrict", "2");
+	sysctl("/proc/sys/kernel/dmesg_restrict", "1");
+	fd = open("/proc/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || loop_add(fd, EPOLLIN, on_kmsg, NULL) < 0) {
+		log_errno(LV_WARN, errno, "boot: cannot drain /proc/kmsg");
+		if (fd >= 0)
+			close(fd);
+	}
+	if (readonly_root) {
+		if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0)
+			log_errno(LV_WARN, errno, "boot: cannot make / read-only");
+		else
+			log_info("boot: / is read-only");
+	}
 }
 
 void boot_poweroff(int code)

@@ -16,6 +16,17 @@ bool boot_is_pid1(void);
 /* Mounts and console (PID 1) or subreaper (otherwise). Problems are logged, never fatal. */
 void boot_early(void);
 
+/* Whether this is a Xen domain (/sys/hypervisor/type): kernel-wide settings only then. */
+bool boot_on_xen(void);
+
+/*
+ * A stubdomain's hygiene, as PID 1 on Xen only (these settings are the kernel's, not a namespace's):
+ * overcommit on (QEMU maps far more than it touches), kernel addresses and the kernel log hidden
+ * from QEMU, the root read-only (@readonly_root), and the kernel's messages drained from
+ * /proc/kmsg into the log, where an OOM kill shows.
+ */
+void boot_hygiene(bool readonly_root);
+
 /*
  * Syncs and powers off (PID 1: reboot(RB_POWER_OFF), which in a PID namespace ends the namespace's
  * init with SIGINT) or exits with @code. Returns only if PID 1 could not power off; the caller then

@@ -117,6 +117,10 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 				.help = "bound on one device-model command (pci-ins, pci-rem) before it "
 					"is answered as failed",
 				.min = 100, .max = 600000 },
+	[K_READONLY_ROOT] = { .name = "readonly-root", .type = KT_BOOL, .def = "1",
+			      .since = "0.1",
+			      .help = "on Xen, remount / read-only once booted (/run and /dev stay "
+				      "writable)" },
 };
 
 /* Renamed keys: old name, new name, version of the rename. Old names keep working for a while. */

@@ -116,6 +116,7 @@ enum stubinit_key {
 	K_NETWORK_FILE,
 	K_PCI_DRIVER,
 	K_COMMAND_TIMEOUT,
+	K_READONLY_ROOT,
 	K__COUNT
 };
 

@@ -160,6 +160,7 @@ int main(int argc, char **argv)
 	console_setup(key(K_CONSOLE_PREFIX)->str, &consoles);
 	/* Xen's devices (privcmd, evtchn, gntdev, ...) before xenstore, vchan and QEMU need them. */
 	kmod_load_list(key(K_MODULES)->str);
+	boot_hygiene(key(K_READONLY_ROOT)->num);
 
 	if (net_link_up("lo") < 0)
 		log_warn("boot: loopback is not up; going on");

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <xen/sched.h>
 #include <xendevicemodel.h>
@@ -50,6 +51,7 @@ static struct {
 	char reason[256]; /* why it is going down, when stubinit knows better than the exit status */
 	struct qmp_server *qmp;
 	struct console_set *cons;
+	long oom_kills; /* the kernel's count when QEMU started */
 } sv = { .listen_fd = -1, .out_fd = -1, .exec_fd = -1, .save_fd = -1 };
 
 pid_t supervise_qemu_pid(void)
@@ -225,8 +227,9 @@ static void on_add_fd(struct json_object *msg, void *arg)
 	log_info("monitor: save file %s is fdset 1 (QEMU saves state there; the QMP path moves it "
 		 "to console 1)",
 		 SAVE_FILE);
-	status_set(ST_RUNNING);
+	/* Everything the running state promises is set up before it is announced. */
 	hotplug_start(sv.target);
+	status_set(ST_RUNNING);
 }
 
 static void on_capabilities(struct json_object *msg, void *arg)
@@ -446,6 +449,22 @@ static void on_stats(void *arg)
 	status_stats(line);
 }
 
+/* The kernel's count of OOM kills (/proc/vmstat oom_kill), or -1. */
+static long oom_kills(void)
+{
+	char line[128];
+	long v = -1;
+	FILE *f = fopen("/proc/vmstat", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "oom_kill ", 9))
+			v = strtol(line + 9, NULL, 10);
+	fclose(f);
+	return v;
+}
+
 /* ---- QEMU's exit ------------------------------------------------------------------------------ */
 
 static void on_exec_result(int fd, uint32_t events, void *arg)
@@ -488,6 +507,13 @@ static void on_qemu_exit(pid_t pid, int status, void *arg)
 	loop_timer_free(sv.greet_timer);
 	sv.greet_timer = NULL;
 	child_describe(status, how, sizeof(how));
+	/* A SIGKILL nobody here sent, while the kernel's OOM count went up: say so, since the cure
+	 * (more stubdomain_memory) is not obvious from "killed by signal 9". */
+	if (!sv.reason[0] && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && sv.oom_kills >= 0 &&
+	    oom_kills() > sv.oom_kills)
+		snprintf(sv.reason, sizeof(sv.reason),
+			 "the kernel's OOM killer ended QEMU: the stubdomain is short of memory "
+			 "(raise stubdomain_memory)");
 	if (sv.reason[0])
 		snprintf(why, sizeof(why), "%s (QEMU %s)", sv.reason, how);
 	else
@@ -503,8 +529,9 @@ static void on_qemu_exit(pid_t pid, int status, void *arg)
 		log_error("QEMU printed nothing");
 	for (unsigned i = first; i < sv.nlast; i++)
 		log_error("QEMU's last words: %s", sv.last[i % LAST_LINES]);
-	status_set(ST_QEMU_DIED);
+	/* Error first: whoever sees qemu-died finds the reason already there. */
 	status_error("%s", why);
+	status_set(ST_QEMU_DIED);
 	apply_policy(sv.target, true, why, false);
 }
 
@@ -657,6 +684,7 @@ int supervise_start(const struct dm_config *cfg, struct console_set *cons)
 		return -1;
 	}
 	status_set(ST_STARTING_QEMU);
+	sv.oom_kills = oom_kills();
 	pid = fork();
 	if (pid == 0)
 		exec_qemu(argv.v, out[1], cfg->restore ? cons->in.fd : -1, ex[1]);

@@ -22,7 +22,7 @@ TARGET = 7  # the guest it serves
 class Stubinit:
     def __init__(self, build, xsd=None, args=(), cmdline='console=hvc0', pid1=True,
                  read_log=True, pipe_size=None, xs_socket=None, exe='stubinit', bind_usr=True,
-                 consoles=None, files=None, sys_from=None):
+                 consoles=None, files=None, sys_from=None, cgroup=None):
         self.build = build
         self.xsd = xsd
         self.args = list(args)
@@ -39,6 +39,8 @@ class Stubinit:
         self.files = files or {}
         # a directory of the root bound at /sys before boot (a stand-in sysfs)
         self.sys_from = sys_from
+        # a cgroup.procs file the namespace's processes start in
+        self.cgroup = cgroup
         self.root = tempfile.mkdtemp(prefix='stubinit-root-')
         self.lines = []
         self.cond = threading.Condition()
@@ -92,6 +94,15 @@ class Stubinit:
             if sock:
                 env['XENSTORED_PATH'] = '/xs/' + os.path.basename(sock)
             argv = ['/build/' + self.exe, '--kernel-cmdline=/cmdline'] + self.args
+            if os.environ.get('STUBINIT_VALGRIND') == '1' and self.bind_usr:
+                # Valgrind reads /proc before stubinit runs: this root gets its /proc first.
+                binds += 'mount -t proc proc "$R/proc"; '
+                # Memcheck runs stubinit in its own process, so it stays PID 1. As PID 1 it
+                # never exits, so errors are found by their reports, as they happen.
+                self.vg_log = os.path.join(sock and os.path.dirname(sock) or r,
+                                           'valgrind-%d.log' % id(self))
+                argv = ['/usr/bin/valgrind', '--tool=memcheck', '--trace-children=no',
+                        '--track-fds=no', '--log-file=/xs/' + os.path.basename(self.vg_log)] + argv
             if self.sys_from:
                 binds += 'mount --bind "$R%s" "$R/sys"; ' % self.sys_from
             script = ('set -e; mount --bind "$B" "$R/build"; mount --bind "$X" "$R/xs"; '
@@ -106,6 +117,9 @@ class Stubinit:
                 env['XENSTORED_PATH'] = sock
             cmd = [os.path.join(self.build, self.exe),
                    '--kernel-cmdline=' + os.path.join(r, 'cmdline')] + self.args
+        if self.cgroup:
+            env['CG'] = self.cgroup
+            cmd = ['/bin/sh', '-c', 'echo $$ > "$CG" && exec "$@"', 'sh'] + cmd
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=wfd, env=env, close_fds=True)
         os.close(wfd)
@@ -186,7 +200,18 @@ class Stubinit:
         except subprocess.TimeoutExpired:
             raise AssertionError('stubinit still running %s s later' % timeout)
 
+    def valgrind_errors(self):
+        """Memcheck's error reports so far (empty when not under valgrind)."""
+        path = getattr(self, 'vg_log', None)
+        if not path or not os.path.exists(path):
+            return ''
+        text = open(path).read()
+        errs = re.findall(r'^==\d+== (?:Invalid|Conditional|Use of uninit|Syscall param|'
+                          r'Mismatched|Source and destination|Argument).*$', text, re.M)
+        return '\n'.join(errs)
+
     def stop(self):
+        errs = self.valgrind_errors()
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
@@ -199,6 +224,10 @@ class Stubinit:
             except OSError:
                 pass
         shutil.rmtree(self.root, ignore_errors=True)
+        if getattr(self, 'vg_log', None) and os.path.exists(self.vg_log):
+            os.unlink(self.vg_log)
+        if errs:
+            raise AssertionError('valgrind memcheck reported errors:\n' + errs)
 
     def __enter__(self):
         return self.start()
