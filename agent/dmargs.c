@@ -301,6 +301,51 @@ static const char *console_path(const struct dm_launch *l, const char *arg, char
 	return buf;
 }
 
+/*
+ * "-netdev type=tap,id=net0,ifname=vif7.0-emu,script=no,downscript=no" for a tap stubinit opened:
+ * "type=tap,id=net0,fd=<fd>". QEMU refuses ifname, script, downscript, helper, br and vnet_hdr
+ * beside fd, so those go; the rest stays.
+ */
+static int tap_fd_value(const struct dm_launch *l, const char *v, char *out, size_t len)
+{
+	static const char *const dropped[] = { "ifname=", "script=", "downscript=", "helper=",
+					       "br=", "vnet_hdr=", NULL };
+	char ifname[32], type[16];
+	size_t used = 0;
+	int fd = -1;
+
+	if (opt_value(v, "ifname", ifname, sizeof(ifname)) < 0)
+		return -1;
+	if (opt_value(v, "type", type, sizeof(type)) < 0) {
+		size_t t = strcspn(v, ",");
+
+		snprintf(type, sizeof(type), "%.*s", (int)(t < sizeof(type) ? t : 0), v);
+	}
+	if (strcmp(type, "tap"))
+		return -1;
+	for (int i = 0; i < l->ntapfds; i++)
+		if (!strcmp(l->tapfds[i].name, ifname))
+			fd = l->tapfds[i].fd;
+	if (fd < 0)
+		return -1;
+	out[0] = 0;
+	for (const char *p = v; p && *p;) {
+		size_t k = strcspn(p, ",");
+		int drop = 0;
+
+		for (const char *const *d = dropped; *d; d++)
+			drop |= !strncmp(p, *d, strlen(*d));
+		if (!drop && used + k + 2 < len)
+			used += (size_t)snprintf(out + used, len - used, "%s%.*s", used ? "," : "",
+						 (int)k, p);
+		p = p[k] ? p + k + 1 : NULL;
+	}
+	if (used + 16 >= len)
+		return -1;
+	snprintf(out + used, len - used, ",fd=%d", fd);
+	return 0;
+}
+
 int dmargs_build(const struct dm_launch *l, char *const *args, size_t n, struct argv_list *out)
 {
 	size_t from;
@@ -330,10 +375,13 @@ int dmargs_build(const struct dm_launch *l, char *const *args, size_t n, struct 
 	from = out->n;
 	err |= argv_push_words(out, l->extra);
 	for (size_t i = 0; i < n; i++) {
-		char buf[256];
+		char buf[512];
 
 		if (!strcmp(args[i], DM_RESTORE_PLACEHOLDER))
 			err |= argv_pushf(out, "fd:%d", l->incoming_fd);
+		else if (i > 0 && !strcmp(args[i - 1], "-netdev") &&
+			 tap_fd_value(l, args[i], buf, sizeof(buf)) == 0)
+			err |= argv_push(out, buf);
 		else
 			err |= argv_push(out, console_path(l, args[i], buf, sizeof(buf)));
 	}

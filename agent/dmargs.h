@@ -43,6 +43,12 @@ struct dm_launch {
 	const char *agent_sock;	    /* stubinit's permanent monitor; QEMU connects to it */
 	const char *qmp_sock;	    /* the session monitor; QEMU listens on it */
 	int incoming_fd;	    /* fd QEMU gets the restore stream on, or -1 */
+	/* Taps stubinit opened for QEMU: "-netdev type=tap,...,ifname=<name>" becomes fd=<fd>. */
+	const struct dm_tapfd {
+		char name[16];
+		int fd;
+	} *tapfds;
+	int ntapfds;
 };
 
 /* An emulated NIC: QEMU opens the tap @tap for the guest NIC @devid. */

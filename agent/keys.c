@@ -38,7 +38,10 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 	[K_QEMU_DATADIR] = { .name = "qemu-datadir", .type = KT_STRING, .def = "", .since = "0.1",
 			     .help = "QEMU's data directory (-L: BIOS, option ROMs, keymaps); empty "
 				     "leaves QEMU's built-in default" },
-	[K_QEMU_EXTRA] = { .name = "qemu-extra", .type = KT_STRING, .def = "", .since = "0.1",
+	[K_QEMU_EXTRA] = { .name = "qemu-extra", .type = KT_STRING,
+			   .def = "-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+				  "resourcecontrol=deny",
+			   .since = "0.1",
 			   .help = "space-separated flags the image adds before the toolstack's "
 				   "arguments" },
 	[K_QEMU_DROP] = { .name = "qemu-drop", .type = KT_STRING, .def = "", .since = "0.1",
@@ -121,6 +124,10 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 			      .since = "0.1",
 			      .help = "on Xen, remount / read-only once booted (/run and /dev stay "
 				      "writable)" },
+	[K_QEMU_USER] = { .name = "qemu-user", .type = KT_STRING, .def = "65534:65534",
+			  .since = "0.1",
+			  .help = "uid:gid QEMU runs as, with no capabilities and no new privileges; "
+				  "root keeps it privileged (debugging only)" },
 };
 
 /* Renamed keys: old name, new name, version of the rename. Old names keep working for a while. */

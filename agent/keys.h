@@ -117,6 +117,7 @@ enum stubinit_key {
 	K_PCI_DRIVER,
 	K_COMMAND_TIMEOUT,
 	K_READONLY_ROOT,
+	K_QEMU_USER,
 	K__COUNT
 };
 

@@ -4,6 +4,7 @@
 #include "supervise.h"
 #include "child.h"
 #include "keys.h"
+#include "boot.h"
 #include "hotplug.h"
 #include "log.h"
 #include "loop.h"
@@ -11,6 +12,7 @@
 #include "shutdown.h"
 #include "status.h"
 #include "qmp/qmp.h"
+#include "netlink/net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <grp.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -33,8 +38,10 @@
 /* QEMU's lines kept for the report when it dies. */
 #define LAST_LINES 12
 #define LINE_MAX_Q 512
-/* The fd number QEMU finds the restore stream on. */
+/* The fd number QEMU finds the restore stream on; its taps follow from TAP_FD0. */
 #define INCOMING_FD 3
+#define TAP_FD0	    4
+#define MAX_TAPS    32
 /* A QMP message from QEMU bigger than this is not one we need (query-qmp-schema is ~200 KiB). */
 #define MON_MAX (1 << 20)
 
@@ -593,30 +600,122 @@ static void close_from(int first)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
-/* In the child: only async-signal-safe calls (libxenstore may run a thread in the parent). */
-static void exec_qemu(char **argv, int out_w, int in_fd, int exec_w)
+struct child_plan {
+	int out_w, in_fd, exec_w;
+	int taps[MAX_TAPS], ntaps;
+	int deprivilege;
+	uid_t uid;
+	gid_t gid;
+};
+
+/* In the child: only plain system calls (libxenstore may run a thread in the parent). */
+static void exec_qemu(char **argv, const struct child_plan *p)
 {
+	int srcs[MAX_TAPS + 1], n = 0, e;
 	sigset_t none;
 	int null = open("/dev/null", O_RDONLY);
-	int e;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setsid();
-	if (null < 0 || dup2(null, 0) < 0 || dup2(out_w, 1) < 0 || dup2(out_w, 2) < 0)
+	if (null < 0 || dup2(null, 0) < 0 || dup2(p->out_w, 1) < 0 || dup2(p->out_w, 2) < 0)
 		goto fail;
-	if (in_fd >= 0) {
-		if (in_fd == INCOMING_FD ? fcntl(in_fd, F_SETFD, 0) < 0
-					 : dup2(in_fd, INCOMING_FD) < 0)
+	/* Out of the way first, so no dup2 below overwrites a source still to be moved. */
+	if (p->in_fd >= 0 && (srcs[n++] = fcntl(p->in_fd, F_DUPFD, 64)) < 0)
+		goto fail;
+	for (int i = 0; i < p->ntaps; i++)
+		if ((srcs[n++] = fcntl(p->taps[i], F_DUPFD, 64)) < 0)
+			goto fail;
+	n = 0;
+	if (p->in_fd >= 0 && dup2(srcs[n++], INCOMING_FD) < 0)
+		goto fail;
+	for (int i = 0; i < p->ntaps; i++)
+		if (dup2(srcs[n++], TAP_FD0 + i) < 0)
+			goto fail;
+	close_from(TAP_FD0 + p->ntaps);
+	if (p->deprivilege) {
+		/* The hostile side of the stubdomain: no root, no capabilities, no way back up. */
+		if (setgroups(0, NULL) < 0 || setgid(p->gid) < 0 || setuid(p->uid) < 0 ||
+		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 			goto fail;
 	}
-	close_from(in_fd >= 0 ? INCOMING_FD + 1 : INCOMING_FD);
 	execv(argv[0], argv);
 fail:
 	e = errno;
-	if (write(exec_w, &e, sizeof(e)) < 0)
+	if (write(p->exec_w, &e, sizeof(e)) < 0)
 		_exit(126);
 	_exit(127);
+}
+
+/* "uid:gid" -> 1, "root" or "" -> 0, garbage -> -1. */
+static int parse_user(const char *s, uid_t *uid, gid_t *gid)
+{
+	char *end;
+	unsigned long u, g;
+
+	if (!*s || !strcmp(s, "root") || !strcmp(s, "0:0"))
+		return 0;
+	u = strtoul(s, &end, 10);
+	if (end == s || *end != ':')
+		return -1;
+	g = strtoul(end + 1, &end, 10);
+	if (*end || !u || !g)
+		return -1;
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
+	return 1;
+}
+
+static void give(const char *path, uid_t uid, gid_t gid)
+{
+	if (chown(path, uid, gid) < 0 && errno != ENOENT)
+		log_errno(LV_WARN, errno, "deprivilege: chown %s", path);
+}
+
+/*
+ * What QEMU must open by itself, given to its user first: its directory, the permanent
+ * monitor's socket, its serial consoles, and on Xen the Xen devices and the disks.
+ */
+static void hand_over(const struct dm_config *cfg, uid_t uid, gid_t gid)
+{
+	const char *prefix = key(K_CONSOLE_PREFIX)->str;
+	struct dirent *de;
+	DIR *d;
+
+	give(QEMU_DIR, uid, gid);
+	give(AGENT_SOCK, uid, gid);
+	for (size_t i = 0; i + 1 < cfg->args.n; i++) {
+		char path[256];
+
+		if (strcmp(cfg->args.v[i], "-serial") || strncmp(cfg->args.v[i + 1], "/dev/hvc", 8))
+			continue;
+		snprintf(path, sizeof(path), "%s%s", prefix, cfg->args.v[i + 1] + 8);
+		give(path, uid, gid);
+	}
+	if (!boot_on_xen())
+		return;
+	d = opendir("/dev/xen");
+	while (d && (de = readdir(d))) {
+		char path[300];
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/dev/xen/%s", de->d_name);
+		give(path, uid, gid);
+	}
+	if (d)
+		closedir(d);
+	d = opendir("/dev");
+	while (d && (de = readdir(d))) {
+		char path[300];
+
+		if (strncmp(de->d_name, "xvd", 3))
+			continue;
+		snprintf(path, sizeof(path), "/dev/%s", de->d_name);
+		give(path, uid, gid);
+	}
+	if (d)
+		closedir(d);
 }
 
 static void log_argv(char **v)
@@ -650,18 +749,46 @@ int supervise_start(const struct dm_config *cfg, struct console_set *cons)
 		.incoming_fd = cfg->restore && cons->in.fd >= 0 ? INCOMING_FD : -1,
 	};
 	struct argv_list argv;
-	int out[2] = { -1, -1 }, ex[2] = { -1, -1 }, err;
+	struct dm_tapfd tapfds[MAX_TAPS];
+	struct dm_nic nics[MAX_TAPS];
+	struct child_plan plan = { .in_fd = -1 };
+	int out[2] = { -1, -1 }, ex[2] = { -1, -1 }, err, nnics;
 	pid_t pid;
 
 	sv.target = cfg->target;
 	sv.cons = cons;
-	if (mkdir(RUN_DIR, 0700) < 0 && errno != EEXIST) {
+	plan.deprivilege = parse_user(key(K_QEMU_USER)->str, &plan.uid, &plan.gid);
+	if (plan.deprivilege < 0) {
+		log_error("key stubinit.qemu-user=%s: expected uid:gid (not 0) or root",
+			  key(K_QEMU_USER)->str);
+		supervise_fail_early(cfg, "stubinit.qemu-user is malformed");
+		return -1;
+	}
+	/* 0711: QEMU may pass through to its own directory and the socket given to it, nothing
+	 * else here (the save file and dom0's socket stay root's). */
+	if ((mkdir(RUN_DIR, 0711) < 0 && errno != EEXIST) || chmod(RUN_DIR, 0711) < 0 ||
+	    (mkdir(QEMU_DIR, 0700) < 0 && errno != EEXIST)) {
 		err = errno;
-		log_errno(LV_ERROR, err, "mkdir %s", RUN_DIR);
-		supervise_fail_early(cfg, "cannot create " RUN_DIR);
+		log_errno(LV_ERROR, err, "mkdir %s", QEMU_DIR);
+		supervise_fail_early(cfg, "cannot create " QEMU_DIR);
 		return -1;
 	}
 	unlink(QMP_SOCK);
+	/* Taps exist before QEMU opens them by name; netfronts join when they appear. */
+	network_setup(cfg);
+	/* QEMU gets its taps as fds: it never needs /dev/net/tun or CAP_NET_ADMIN. */
+	nnics = dmargs_nics(cfg->args.v, cfg->args.n, nics, MAX_TAPS);
+	for (int i = 0; i < nnics; i++) {
+		int fd = net_tap_open(nics[i].tap);
+
+		if (fd < 0)
+			continue;
+		snprintf(tapfds[plan.ntaps].name, sizeof(tapfds[0].name), "%s", nics[i].tap);
+		tapfds[plan.ntaps].fd = TAP_FD0 + plan.ntaps;
+		plan.taps[plan.ntaps++] = fd;
+	}
+	l.tapfds = tapfds;
+	l.ntapfds = plan.ntaps;
 	if (dmargs_build(&l, cfg->args.v, cfg->args.n, &argv) < 0) {
 		supervise_fail_early(cfg, "cannot build QEMU's command line");
 		return -1;
@@ -675,22 +802,31 @@ int supervise_start(const struct dm_config *cfg, struct console_set *cons)
 		supervise_fail_early(cfg, "cannot prepare QEMU's sockets, pipes or save file");
 		return -1;
 	}
-	/* Taps exist before QEMU opens them by name; netfronts join when they appear. */
-	network_setup(cfg);
 	if (serve_qmp(cfg->target) < 0) {
 		argv_free(&argv);
 		close(out[0]), close(out[1]), close(ex[0]), close(ex[1]);
 		supervise_fail_early(cfg, "cannot serve QMP to dom0");
 		return -1;
 	}
+	if (plan.deprivilege) {
+		hand_over(cfg, plan.uid, plan.gid);
+		log_info("QEMU runs as %u:%u with no capabilities and no new privileges",
+			 (unsigned)plan.uid, (unsigned)plan.gid);
+	}
+	plan.out_w = out[1];
+	plan.exec_w = ex[1];
+	plan.in_fd = cfg->restore ? cons->in.fd : -1;
 	status_set(ST_STARTING_QEMU);
 	sv.oom_kills = oom_kills();
 	pid = fork();
 	if (pid == 0)
-		exec_qemu(argv.v, out[1], cfg->restore ? cons->in.fd : -1, ex[1]);
+		exec_qemu(argv.v, &plan);
 	argv_free(&argv);
 	close(out[1]);
 	close(ex[1]);
+	/* QEMU holds the taps now; they are persistent, so stubinit's copies can go. */
+	for (int i = 0; i < plan.ntaps; i++)
+		close(plan.taps[i]);
 	if (pid < 0) {
 		close(out[0]);
 		close(ex[0]);

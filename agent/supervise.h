@@ -16,8 +16,10 @@
 /* Where stubinit keeps its sockets and the save file. */
 #define RUN_DIR	   "/run/stubinit"
 #define AGENT_SOCK RUN_DIR "/agent.sock"
-#define QMP_SOCK   RUN_DIR "/qmp.sock"
 #define SAVE_FILE  RUN_DIR "/save-state"
+/* QEMU's own directory (its user owns it): the session socket it creates, nothing else of ours. */
+#define QEMU_DIR   RUN_DIR "/qemu"
+#define QMP_SOCK   QEMU_DIR "/qmp.sock"
 
 /*
  * Starts QEMU for @cfg with the consoles in @cons (the incoming stream fd is handed to QEMU and

@@ -241,6 +241,22 @@ static int create_tap(const char *name, const char *origin)
 	return 0;
 }
 
+int net_tap_open(const char *name)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC), err;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		err = errno;
+		log_errno(LV_ERROR, err, "network: cannot open tap %s for QEMU", name);
+		if (fd >= 0)
+			close(fd);
+		return -err;
+	}
+	return fd;
+}
+
 static void set_sysfs(const char *br, const char *attr, const char *value)
 {
 	char path[128];

@@ -82,6 +82,12 @@ void net_events_ready(void);
 /* The guest unplugged emulated NIC @devid: its bridge and tap go; the netfront stays. */
 void net_nic_gone(unsigned devid);
 
+/*
+ * An fd on the existing tap @name, for QEMU (-netdev tap,fd=N), so QEMU never opens /dev/net/tun
+ * itself. Returns the fd (close-on-exec) or a negative errno, logged.
+ */
+int net_tap_open(const char *name);
+
 /* Parses "aa:bb:cc:dd:ee:ff". */
 int net_parse_mac(const char *s, unsigned char mac[6]);
 

@@ -51,6 +51,8 @@ class Stubinit:
     # -- life ------------------------------------------------------------------------------
     def start(self):
         r = self.root
+        # mkdtemp's 0700 would keep QEMU, which runs as an unprivileged user, out of its root.
+        os.chmod(r, 0o755)
         for d in ('proc', 'sys', 'dev', 'run', 'usr', 'build', 'xs', 'tmp', 'etc'):
             os.makedirs(os.path.join(r, d), exist_ok=True)
         for link, to in (('lib', 'usr/lib'), ('lib64', 'usr/lib64'), ('bin', 'usr/bin'),

@@ -190,3 +190,21 @@ TEST(hotplug_pci_parameters)
 	CHECK_STR(hotplug_parse_pci("", false, &p), "a number is missing");
 	CHECK_STR(hotplug_parse_pci("00000:00:03.0", false, &p), "':' expected");
 }
+
+TEST(dmargs_taps_become_fds)
+{
+	static const struct dm_tapfd taps[] = { { "vif7.0-emu", 4 } };
+	char *args[] = { "-netdev", "type=tap,id=net0,ifname=vif7.0-emu,script=no,downscript=no,br=xenbr0",
+			 "-netdev", "tap,id=net1,ifname=vif7.1-emu,script=no" };
+	struct dm_launch l = base;
+	struct argv_list out;
+
+	l.tapfds = taps;
+	l.ntapfds = 1;
+	CHECK_INT(dmargs_build(&l, args, 4, &out), 0);
+	/* QEMU refuses ifname/script/downscript/br beside fd: they go, the rest stays. */
+	CHECK_CONTAINS(joined(&out), "-netdev type=tap,id=net0,fd=4 ");
+	/* A tap stubinit holds no fd for keeps its name. */
+	CHECK_CONTAINS(joined(&out), "-netdev tap,id=net1,ifname=vif7.1-emu,script=no");
+	argv_free(&out);
+}
