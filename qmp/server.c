@@ -17,6 +17,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Client bytes waiting for QEMU: reading the client pauses beyond this. */
@@ -289,8 +290,9 @@ static int connect_qemu(struct qmp_server *s)
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->qemu_path);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS &&
-	    errno != EAGAIN) {
+	/* A unix connect either completes at once or fails: EAGAIN means QEMU's listen backlog
+	 * is full (it has not taken the last session's close yet), which the caller retries. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int err = errno;
 
 		close(fd);
@@ -328,6 +330,14 @@ static int open_qemu(struct qmp_server *s)
 	json_object_put(s->save_ids);
 	s->save_ids = json_object_new_array();
 	fd = connect_qemu(s);
+	for (int tries = 0; fd == -EAGAIN && tries < 200; tries++) {
+		/* QEMU accepts within microseconds; 200 x 5 ms bounds a QEMU that never does. There
+		 * is no event for room in another process's listen backlog. */
+		struct timespec ts = { .tv_nsec = 5 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		fd = connect_qemu(s);
+	}
 	if (fd < 0 || !s->from_client || !s->from_qemu || !s->save_ids) {
 		log_errno(LV_ERROR, fd < 0 ? fd : ENOMEM, "qmp: cannot connect to QEMU's monitor %s",
 			  s->qemu_path);

@@ -22,7 +22,8 @@ TARGET = 7  # the guest it serves
 class Stubinit:
     def __init__(self, build, xsd=None, args=(), cmdline='console=hvc0', pid1=True,
                  read_log=True, pipe_size=None, xs_socket=None, exe='stubinit', bind_usr=True,
-                 consoles=None, files=None, sys_from=None, cgroup=None):
+                 consoles=None, files=None, sys_from=None, cgroup=None, extra_binds=None,
+                 pre_mounts=None):
         self.build = build
         self.xsd = xsd
         self.args = list(args)
@@ -41,6 +42,9 @@ class Stubinit:
         self.sys_from = sys_from
         # a cgroup.procs file the namespace's processes start in
         self.cgroup = cgroup
+        # {dir in root: host dir} bound read-only; shell commands run before the chroot
+        self.extra_binds = extra_binds or {}
+        self.pre_mounts = pre_mounts or []
         self.root = tempfile.mkdtemp(prefix='stubinit-root-')
         self.lines = []
         self.cond = threading.Condition()
@@ -107,6 +111,11 @@ class Stubinit:
                         '--track-fds=no', '--log-file=/xs/' + os.path.basename(self.vg_log)] + argv
             if self.sys_from:
                 binds += 'mount --bind "$R%s" "$R/sys"; ' % self.sys_from
+            for inside, host in self.extra_binds.items():
+                os.makedirs(r + inside, exist_ok=True)
+                binds += 'mount --bind -o ro %s "$R%s"; ' % (host, inside)
+            for cmd_ in self.pre_mounts:
+                binds += cmd_ + '; '
             script = ('set -e; mount --bind "$B" "$R/build"; mount --bind "$X" "$R/xs"; '
                       + binds
                       + ('mount --bind -o ro /usr "$R/usr"; ' if self.bind_usr else '')
@@ -194,7 +203,9 @@ class Stubinit:
             return []
 
     def signal(self, sig):
-        os.kill(self.pid(), sig)
+        pid = self.pid()
+        assert pid > 1, 'no stubinit pid'
+        os.kill(pid, sig)
 
     def wait_exit(self, timeout=10):
         try:
