@@ -17,7 +17,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Client bytes waiting for QEMU: reading the client pauses beyond this. */
@@ -61,6 +60,8 @@ struct qmp_server {
 	struct json_object *save_ids; /* ids of saves to /dev/fdset/1 in flight (array) */
 	struct json_object *draining; /* the held save reply */
 	unsigned long gen;	  /* session generation, for late completions */
+	struct loop_timer *retry; /* connecting to QEMU again after EAGAIN */
+	unsigned connect_tries;
 	unsigned long sessions;
 };
 
@@ -330,13 +331,12 @@ static int open_qemu(struct qmp_server *s)
 	json_object_put(s->save_ids);
 	s->save_ids = json_object_new_array();
 	fd = connect_qemu(s);
-	for (int tries = 0; fd == -EAGAIN && tries < 200; tries++) {
-		/* QEMU accepts within microseconds; 200 x 5 ms bounds a QEMU that never does. There
-		 * is no event for room in another process's listen backlog. */
-		struct timespec ts = { .tv_nsec = 5 * 1000 * 1000 };
-
-		nanosleep(&ts, NULL);
-		fd = connect_qemu(s);
+	if (fd == -EAGAIN && s->from_client && s->from_qemu && s->save_ids) {
+		/* QEMU's one-slot listen backlog still holds the last session: there is no event for
+		 * room in it, so a timer retries (5 ms, at most 200 times); the client's bytes wait. */
+		s->connect_tries = 0;
+		loop_timer_arm(s->retry, 5, 5);
+		return 0;
 	}
 	if (fd < 0 || !s->from_client || !s->from_qemu || !s->save_ids) {
 		log_errno(LV_ERROR, fd < 0 ? fd : ENOMEM, "qmp: cannot connect to QEMU's monitor %s",
@@ -357,6 +357,31 @@ static int open_qemu(struct qmp_server *s)
 
 static void on_listen(int fd, uint32_t events, void *arg);
 static void on_client_io(int fd, uint32_t events, void *arg);
+static void pump(struct qmp_server *s, uint32_t qemu_events);
+
+static void on_retry(void *arg)
+{
+	struct qmp_server *s = arg;
+	int fd;
+
+	if (!s->active || s->qemu_fd >= 0) {
+		loop_timer_arm(s->retry, 0, 0);
+		return;
+	}
+	fd = connect_qemu(s);
+	if (fd == -EAGAIN && ++s->connect_tries < 200)
+		return;
+	loop_timer_arm(s->retry, 0, 0);
+	if (fd < 0 || loop_add(fd, EPOLLIN, on_qemu_io, s) < 0) {
+		if (fd >= 0)
+			close(fd);
+		end_session(s, "QEMU's monitor is not reachable");
+		return;
+	}
+	s->qemu_fd = fd;
+	s->qemu_registered = true;
+	pump(s, 0);
+}
 
 static void begin_session(struct qmp_server *s)
 {
@@ -379,6 +404,7 @@ static void end_session(struct qmp_server *s, const char *why)
 	else
 		log_debug("qmp: session %lu ended", s->sessions);
 	close_qemu(s);
+	loop_timer_arm(s->retry, 0, 0);
 	buf_clear(&s->to_qemu);
 	buf_clear(&s->to_client);
 	/* A save still draining finishes on its own; its reply has nobody to go to. */
@@ -473,6 +499,8 @@ static void pump_qemu(struct qmp_server *s, uint32_t events)
 {
 	char buf[4096];
 
+	if (s->qemu_fd < 0)
+		return; /* still connecting */
 	while (s->active && !s->discard && buf_pending(&s->to_qemu)) {
 		ssize_t n = send(s->qemu_fd, s->to_qemu.d + s->to_qemu.off, buf_pending(&s->to_qemu),
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -650,7 +678,8 @@ struct qmp_server *qmp_server_start(const struct qmp_server_config *cfg)
 	s->vchan_path = cfg->vchan_path ? strdup(cfg->vchan_path) : NULL;
 	s->qemu_path = strdup(cfg->qemu_path);
 	s->allow = strdup(cfg->allow && *cfg->allow ? cfg->allow : default_allow);
-	if (!s->qemu_path || !s->allow ||
+	s->retry = loop_timer_new(on_retry, s);
+	if (!s->qemu_path || !s->allow || !s->retry ||
 	    (cfg->transport == QMP_UNIX ? start_unix(s) : start_vchan(s)) < 0) {
 		qmp_server_stop(s);
 		return NULL;
@@ -680,6 +709,7 @@ void qmp_server_stop(struct qmp_server *s)
 		loop_remove(s->vc_fd);
 		libxenvchan_close(s->vc);
 	}
+	loop_timer_free(s->retry);
 	qmp_framer_free(s->from_client);
 	qmp_framer_free(s->from_qemu);
 	json_object_put(s->save_ids);
