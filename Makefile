@@ -16,7 +16,10 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS := xenstore xenvchan xendevicemodel xentoollog libnl-3.0 libnl-route-3.0 json-c
 
-WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+# Buildroot and Alpine builds pass NO_DEPS=1 (their own dependencies) and may relax WERROR.
+NO_DEPS ?=
+WERROR ?= -Werror
+WARN := -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -DSTUBINIT_VERSION='"$(VERSION)"' -iquote .
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(SANFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
@@ -31,14 +34,19 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 XSD_SRCS := $(wildcard tests/xenstored/*.c)
 
-.PHONY: all deps deps-static static check clang demo clean format fuzz fuzz-build sanitize-build
+.PHONY: all deps deps-static deps-image static image check clang demo clean format fuzz fuzz-build \
+	sanitize-build
 all: $(BUILD)/stubinit
 
 deps:
+ifeq ($(NO_DEPS),)
 	@packaging/install-deps packaging/packages
+endif
 
 deps-static:
+ifeq ($(NO_DEPS),)
 	@packaging/install-deps packaging/static-deps/packages
+endif
 
 $(BUILD)/obj/%.o: %.c $(HDRS) Makefile | deps
 	@mkdir -p $(dir $@)
@@ -57,7 +65,7 @@ $(BUILD)/test-xenstored: $(XSD_SRCS) $(wildcard tests/xenstored/*.h) | deps
 # Every tier; a plain `make check` also runs unit and local against the ASan+UBSan build and the
 # local tier under valgrind (CHECK_ALL); `make check SANITIZE=1` runs only the sanitized build.
 check: $(BUILD)/stubinit $(BUILD)/unit-tests $(BUILD)/test-xenstored build/stubinit.static clang \
-	fuzz-build $(if $(SANITIZE),,sanitize-build)
+	fuzz-build $(if $(SANITIZE),,sanitize-build) image
 	@BUILD=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) FUZZ_SECONDS=$${FUZZ_SECONDS:-60} \
 		CHECK_ALL=$(if $(SANITIZE),0,1) tests/run
 
@@ -88,21 +96,39 @@ clang: | deps
 DEPS_O := $(abspath build/deps)
 STATIC_LIBS := -lxenvchan -lxenstore -lxendevicemodel -lxencall -lxengnttab -lxenevtchn \
 	-lxentoollog -lxentoolcore -lnl-route-3 -lnl-3 -ljson-c -lpthread
+STATIC_CC ?= musl-gcc
+STATIC_INC ?= -idirafter $(DEPS_O)/kinc -I$(DEPS_O)/prefix/include -I$(DEPS_O)/prefix/include/libnl3
+STATIC_LDDIRS ?= -L$(DEPS_O)/prefix/lib
+STATIC_PREREQ ?= build/deps/.stamp
+STRIP ?= strip
 STATIC_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -DSTUBINIT_VERSION='"$(VERSION)"' -iquote . \
-	-Os -ffunction-sections -fdata-sections -idirafter $(DEPS_O)/kinc \
-	-I$(DEPS_O)/prefix/include -I$(DEPS_O)/prefix/include/libnl3
+	-Os -ffunction-sections -fdata-sections $(STATIC_INC)
 
 static: build/stubinit.static
 
-build/deps/.stamp: $(wildcard packaging/static-deps/*) | deps-static
+build/deps/.stamp: $(wildcard packaging/static-deps/*) $(wildcard packaging/apt/*) | deps-static
 	@$(MAKE) --no-print-directory -C packaging/static-deps O=$(DEPS_O)
 	@touch $@
 
-build/stubinit.static: $(SRCS) $(HDRS) build/deps/.stamp
-	musl-gcc -static $(STATIC_CFLAGS) -o $@ $(SRCS) -L$(DEPS_O)/prefix/lib -Wl,--gc-sections \
+build/stubinit.static: $(SRCS) $(HDRS) $(STATIC_PREREQ)
+	$(STATIC_CC) -static $(STATIC_CFLAGS) -o $@ $(SRCS) $(STATIC_LDDIRS) -Wl,--gc-sections \
 		$(STATIC_LIBS)
-	strip $@
+	$(STRIP) $@
 	@echo "stubinit.static: $$(stat -c %s $@) bytes stripped"
+
+# ---- the stubdomain image (packaging/image): build/image/stubdom-{kernel,initramfs} -----------
+# IMAGE_SUITE=trixie builds build/image-trixie.
+IMAGE_SUITE ?= bookworm
+IMAGE_O := $(abspath build/image$(if $(filter-out bookworm,$(IMAGE_SUITE)),-$(IMAGE_SUITE)))
+
+deps-image:
+ifeq ($(NO_DEPS),)
+	@packaging/install-deps packaging/image/packages
+endif
+
+image: build/stubinit.static | deps-image
+	@$(MAKE) --no-print-directory -C packaging/image O=$(IMAGE_O) SUITE=$(IMAGE_SUITE) \
+		STUBINIT=$(abspath build/stubinit.static)
 
 demo: $(BUILD)/stubinit $(BUILD)/test-xenstored
 	@BUILD=$(abspath $(BUILD)) tests/local/demo
