@@ -79,10 +79,10 @@ FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefine
 
 fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/%)
 
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS) | deps
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB_SRCS) $(HDRS) | deps
 	@mkdir -p build/fuzz
 	clang $(BASE_CFLAGS) $(FUZZ_FLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) \
-		-o $@ $< $(LIB_SRCS) $(LIBS)
+		-iquote tests/fuzz -o $@ $< $(LIB_SRCS) $(LIBS)
 
 fuzz: fuzz-build
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run

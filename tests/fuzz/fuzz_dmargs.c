@@ -3,18 +3,17 @@
  * drop, replace and append overrides, the rest QEMU's arguments (numbered keys are derived from
  * them too, to exercise the numeric sort).
  */
+#include "fuzz.h"
 #include "agent/dmargs.h"
 #include "agent/log.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *text = malloc(size + 1), *line, *save = NULL;
+	char *text = fuzz_string(data, size), *line, *save = NULL;
 	struct argv_list args = { 0 }, out = { 0 };
 	const char *over[3] = { "", "", "" };
 	char *names[64];
@@ -25,8 +24,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = 0;
 	log_init();
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), i++) {
 		if (i < 3)

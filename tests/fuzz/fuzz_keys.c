@@ -1,25 +1,22 @@
 /*
  * Fuzz target: stubinit.* keys from a kernel command line, into stubinit's own table.
  */
+#include "fuzz.h"
 #include "agent/keys.h"
 #include "agent/log.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct key_val vals[K__COUNT];
 	struct keyset ks;
-	char *text = malloc(size + 1);
+	char *text = fuzz_string(data, size);
 
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = 0;
 	log_init();
 	keys_init(&ks, keys_stubinit()->defs, K__COUNT, NULL, 0, vals);
 	keys_parse_cmdline(&ks, text);

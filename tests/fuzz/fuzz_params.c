@@ -1,23 +1,20 @@
 /*
  * Fuzz target: command-protocol parameters (pci-ins and pci-rem forms).
  */
+#include "fuzz.h"
 #include "agent/hotplug.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pci_param p;
-	char *text = malloc(size + 1);
+	char *text = fuzz_string(data, size);
 
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = 0;
 	hotplug_parse_pci(text, true, &p);
 	hotplug_parse_pci(text, false, &p);
 	free(text);

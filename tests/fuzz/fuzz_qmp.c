@@ -1,14 +1,13 @@
 /*
  * Fuzz target: the QMP framer and both directions of the firewall, fed in uneven chunks.
  */
+#include "fuzz.h"
 #include "agent/log.h"
 #include "qmp/qmp.h"
 
 #include <json-c/json.h>
-#include <stdint.h>
 #include <stdlib.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_client(struct json_object *obj, void *arg)
 {

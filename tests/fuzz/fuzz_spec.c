@@ -1,25 +1,22 @@
 /*
  * Fuzz target: the network topology spec.
  */
+#include "fuzz.h"
 #include "agent/log.h"
 #include "netlink/net.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct net_topology t = { 0 };
 	unsigned char mac[6];
-	char *text = malloc(size + 1);
+	char *text = fuzz_string(data, size);
 
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = 0;
 	log_init();
 	net_spec_parse(&t, text, "fuzz");
 	net_parse_mac(text, mac);

@@ -36,6 +36,9 @@ class Qmp:
         return self._recv()
 
     def send(self, execute, id=None, **arguments):
+        self.send_args(execute, arguments, id)
+
+    def send_args(self, execute, arguments, id=None):
         msg = {'execute': execute}
         if arguments:
             msg['arguments'] = arguments
@@ -44,20 +47,12 @@ class Qmp:
         self.s.sendall(json.dumps(msg).encode() + b'\r\n')
 
     def cmd(self, execute, id=None, **arguments):
-        self.send(execute, id, **arguments)
-        while True:
-            m = self._recv()
-            if 'event' in m:
-                self.events.append(m)
-                continue
-            return m
+        return self.call(execute, arguments, id)
 
     def call(self, execute, arguments, id=None):
-        """For commands whose arguments clash with this client's keywords (device_del's id)."""
-        msg = {'execute': execute, 'arguments': arguments}
-        if id is not None:
-            msg['id'] = id
-        self.s.sendall(json.dumps(msg).encode() + b'\r\n')
+        """The reply (events on the way are kept in .events). Arguments as a dict, for commands
+        whose arguments clash with this client's keywords (device_del's id)."""
+        self.send_args(execute, arguments, id)
         while True:
             m = self._recv()
             if 'event' in m:
