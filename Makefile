@@ -34,7 +34,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 XSD_SRCS := $(wildcard tests/xenstored/*.c)
 
-.PHONY: all deps deps-static deps-image static image check clang demo clean format fuzz fuzz-build \
+.PHONY: all deps deps-static deps-image static image check clang demo bench clean format fuzz fuzz-build \
 	sanitize-build
 all: $(BUILD)/stubinit
 
@@ -112,13 +112,13 @@ build/deps/.stamp: $(wildcard packaging/static-deps/*) $(wildcard packaging/apt/
 
 build/stubinit.static: $(SRCS) $(HDRS) $(STATIC_PREREQ)
 	$(STATIC_CC) -static $(STATIC_CFLAGS) -o $@ $(SRCS) $(STATIC_LDDIRS) -Wl,--gc-sections \
-		$(STATIC_LIBS)
+		-Wl,-Map=$@.map $(STATIC_LIBS)
 	$(STRIP) $@
 	@echo "stubinit.static: $$(stat -c %s $@) bytes stripped"
 
 # ---- the stubdomain image (packaging/image): build/image/stubdom-{kernel,initramfs} -----------
-# IMAGE_SUITE=trixie builds build/image-trixie.
-IMAGE_SUITE ?= bookworm
+# IMAGE_SUITE=trixie (or SUITE=trixie) builds build/image-trixie.
+IMAGE_SUITE ?= $(or $(SUITE),bookworm)
 IMAGE_O := $(abspath build/image$(if $(filter-out bookworm,$(IMAGE_SUITE)),-$(IMAGE_SUITE)))
 
 deps-image:
@@ -129,6 +129,9 @@ endif
 image: build/stubinit.static | deps-image
 	@$(MAKE) --no-print-directory -C packaging/image O=$(IMAGE_O) SUITE=$(IMAGE_SUITE) \
 		STUBINIT=$(abspath build/stubinit.static)
+
+bench: $(BUILD)/stubinit $(BUILD)/test-xenstored build/stubinit.static
+	@BUILD=$(abspath $(BUILD)) bench/run
 
 demo: $(BUILD)/stubinit $(BUILD)/test-xenstored
 	@BUILD=$(abspath $(BUILD)) tests/local/demo

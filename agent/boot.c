@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/stat.h>
 
 struct mountspec {
@@ -221,6 +222,58 @@ void boot_hygiene(bool readonly_root)
 		else
 			log_info("boot: / is read-only");
 	}
+}
+
+/* What the running agent still uses, and what it hands to QEMU's launch (setuid/setgid to drop). */
+static const int kept_caps[] = {
+	CAP_SYS_BOOT,	 /* power off */
+	CAP_NET_ADMIN,	 /* bridges, taps, links */
+	CAP_NET_RAW,	 /* netlink and uevent sockets */
+	CAP_KILL,	 /* children of any user */
+	CAP_CHOWN,	 /* QEMU's devices and sockets */
+	CAP_FOWNER,	 /* chmod of its own directories */
+	CAP_DAC_OVERRIDE, /* /sys and /proc writes, QEMU's directory */
+	CAP_SETUID, CAP_SETGID, CAP_SETPCAP, /* QEMU's launch drops to its user */
+	CAP_SYS_ADMIN,	 /* sysfs writes (unbind, bridge settings), sethostname-free mounts */
+	CAP_SYS_RESOURCE, /* pipe and socket buffer sizes */
+	CAP_IPC_LOCK,	 /* mlockall for a late hvc open */
+	CAP_SYS_NICE,	 /* SCHED_FIFO for the same */
+};
+
+void boot_drop_rights(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = { { 0 } }, now[2] = { { 0 } };
+	unsigned dropped = 0;
+
+	if (!boot_is_pid1())
+		return;
+	/* Keeping is never adding: only what this process has may stay. */
+	if (syscall(SYS_capget, &h, now) < 0) {
+		log_errno(LV_WARN, errno, "boot: cannot read capabilities");
+		return;
+	}
+	for (int cap = 0; cap <= CAP_LAST_CAP; cap++) {
+		int keep = 0;
+
+		for (size_t i = 0; i < sizeof(kept_caps) / sizeof(kept_caps[0]); i++)
+			keep |= kept_caps[i] == cap;
+		if (keep) {
+			d[cap / 32].effective |= 1u << (cap % 32);
+			d[cap / 32].permitted |= 1u << (cap % 32);
+		} else if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) {
+			dropped++;
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		d[i].permitted &= now[i].permitted;
+		d[i].effective &= now[i].permitted;
+	}
+	if (syscall(SYS_capset, &h, d) < 0)
+		log_errno(LV_WARN, errno, "boot: cannot drop capabilities");
+	else
+		log_info("boot: kept %zu capabilities, dropped %u (module loading among them)",
+			 sizeof(kept_caps) / sizeof(kept_caps[0]), dropped);
 }
 
 void boot_poweroff(int code)

@@ -28,6 +28,13 @@ bool boot_on_xen(void);
 void boot_hygiene(bool readonly_root);
 
 /*
+ * Once boot is done, PID 1 keeps only the rights it still needs (reboot, netlink, mounts are done
+ * but namespaces and chown for QEMU's devices are not, kill, setuid for QEMU's drop): everything
+ * else leaves its effective, permitted and bounding sets, module loading first of all.
+ */
+void boot_drop_rights(void);
+
+/*
  * Syncs and powers off (PID 1: reboot(RB_POWER_OFF), which in a PID namespace ends the namespace's
  * init with SIGINT) or exits with @code. Returns only if PID 1 could not power off; the caller then
  * keeps serving, since PID 1 must not exit.

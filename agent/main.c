@@ -161,6 +161,7 @@ int main(int argc, char **argv)
 	/* Xen's devices (privcmd, evtchn, gntdev, ...) before xenstore, vchan and QEMU need them. */
 	kmod_load_list(key(K_MODULES)->str);
 	boot_hygiene(key(K_READONLY_ROOT)->num);
+	boot_drop_rights();
 
 	if (net_link_up("lo") < 0)
 		log_warn("boot: loopback is not up; going on");
