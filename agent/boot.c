@@ -189,11 +189,19 @@ static void on_kmsg(int fd, uint32_t events, void *arg)
 				kmsg_line[kmsg_len++] = buf[i];
 				continue;
 			}
+			const char *text;
+
 			kmsg_line[kmsg_len] = 0;
 			/* "<6>text": the priority prefix is the kernel's, not ours. */
-			log_info("kernel: %s", kmsg_line[0] == '<' && strchr(kmsg_line, '>')
-						       ? strchr(kmsg_line, '>') + 1
-						       : kmsg_line);
+			text = kmsg_line[0] == '<' && strchr(kmsg_line, '>') ? strchr(kmsg_line, '>') + 1
+									       : kmsg_line;
+			/* The kernel prints to hvc0 itself: only what concerns QEMU's life is
+			 * repeated at a level that shows. */
+			log_msg(strstr(text, "Out of memory") || strstr(text, "oom-kill") ||
+					strstr(text, "Killed process")
+				? LV_WARN
+				: LV_DEBUG,
+				"kernel: %s", text);
 			kmsg_len = 0;
 		}
 	}

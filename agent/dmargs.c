@@ -372,6 +372,10 @@ int dmargs_build(const struct dm_launch *l, char *const *args, size_t n, struct 
 	err |= argv_pushf(out, "socket,id=stubinit-qmp,path=%s,server=on,wait=off", l->qmp_sock);
 	err |= argv_push(out, "-mon");
 	err |= argv_push(out, "chardev=stubinit-qmp,mode=control");
+	if (l->sandbox) {
+		err |= argv_push(out, "-sandbox");
+		err |= argv_push(out, l->sandbox);
+	}
 	from = out->n;
 	err |= argv_push_words(out, l->extra);
 	for (size_t i = 0; i < n; i++) {

@@ -35,6 +35,7 @@ int dmargs_sort_keys(char **names, unsigned n, const char **bad);
 struct dm_launch {
 	const char *qemu;	    /* binary */
 	const char *datadir;	    /* -L, or "" */
+	const char *sandbox;	    /* the -sandbox value, or NULL for none */
 	const char *extra;	    /* image-level flags, space-separated, or "" */
 	const char *drop;	    /* override: "-opt" or "-opt=value" or "-opt=prefix*", space-separated */
 	const char *replace;	    /* override: "-opt=value", space-separated */

@@ -13,6 +13,7 @@
 static const char *const level_choices[] = { "error", "warn", "info", "debug", NULL };
 static const char *const policy_choices[] = { "crash-guest", "poweroff", "stay", NULL };
 static const char *const transport_choices[] = { "vchan", "unix", NULL };
+static const char *const sandbox_choices[] = { "auto", "on", "off", NULL };
 
 static const struct key_def stubinit_defs[K__COUNT] = {
 	[K_LOG_LEVEL] = { .name = "log-level", .type = KT_CHOICE, .def = "info", .since = "0.1",
@@ -38,10 +39,7 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 	[K_QEMU_DATADIR] = { .name = "qemu-datadir", .type = KT_STRING, .def = "", .since = "0.1",
 			     .help = "QEMU's data directory (-L: BIOS, option ROMs, keymaps); empty "
 				     "leaves QEMU's built-in default" },
-	[K_QEMU_EXTRA] = { .name = "qemu-extra", .type = KT_STRING,
-			   .def = "-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
-				  "resourcecontrol=deny",
-			   .since = "0.1",
+	[K_QEMU_EXTRA] = { .name = "qemu-extra", .type = KT_STRING, .def = "", .since = "0.1",
 			   .help = "space-separated flags the image adds before the toolstack's "
 				   "arguments" },
 	[K_QEMU_DROP] = { .name = "qemu-drop", .type = KT_STRING, .def = "", .since = "0.1",
@@ -128,6 +126,12 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 			  .since = "0.1",
 			  .help = "uid:gid QEMU runs as, with no capabilities and no new privileges; "
 				  "root keeps it privileged (debugging only)" },
+	[K_QEMU_SANDBOX] = { .name = "qemu-sandbox", .type = KT_CHOICE, .def = "auto",
+			     .since = "0.1",
+			     .help = "-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+				     "resourcecontrol=deny for QEMU: auto (when the binary has seccomp "
+				     "support; Debian's qemu-system-xen has none), on or off",
+			     .choices = sandbox_choices },
 };
 
 /* Renamed keys: old name, new name, version of the rename. Old names keep working for a while. */

@@ -118,11 +118,14 @@ enum stubinit_key {
 	K_COMMAND_TIMEOUT,
 	K_READONLY_ROOT,
 	K_QEMU_USER,
+	K_QEMU_SANDBOX,
 	K__COUNT
 };
 
 /* Values of on-qemu-exit, in the order of its choices. */
 enum qemu_exit_policy { POLICY_CRASH_GUEST, POLICY_POWEROFF, POLICY_STAY };
+/* Values of qemu-sandbox. */
+enum qemu_sandbox { SANDBOX_AUTO, SANDBOX_ON, SANDBOX_OFF };
 /* Values of qmp-transport. */
 enum qmp_transport_key { TRANSPORT_VCHAN, TRANSPORT_UNIX };
 

@@ -128,8 +128,7 @@ static void on_store(bool ok, void *arg)
 		return;
 	}
 	log_info("stubdomain %u serves guest %u", cfg.domid, cfg.target);
-	status_bind(cfg.target);
-	status_set(ST_BOOTING);
+	status_bind(cfg.target); /* writes the state, booting */
 	supervise_start(&cfg, &consoles);
 }
 

@@ -24,6 +24,7 @@
 #include <dirent.h>
 #include <grp.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -647,6 +648,51 @@ fail:
 	_exit(127);
 }
 
+#define SANDBOX "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
+
+/*
+ * Whether @qemu can take -sandbox: QEMU built with seccomp links libseccomp, and one without
+ * refuses the option and exits (Debian's qemu-system-xen is such a build).
+ */
+static bool has_seccomp(const char *qemu)
+{
+	int fd = open(qemu, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	void *map;
+	bool yes;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size <= 0) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return false;
+	yes = memmem(map, (size_t)st.st_size, "libseccomp.so", 13) ||
+	      memmem(map, (size_t)st.st_size, "seccomp_rule_add", 16);
+	munmap(map, (size_t)st.st_size);
+	return yes;
+}
+
+static const char *sandbox(void)
+{
+	switch (key(K_QEMU_SANDBOX)->num) {
+	case SANDBOX_ON:
+		return SANDBOX;
+	case SANDBOX_OFF:
+		return NULL;
+	default:
+		if (has_seccomp(key(K_QEMU)->str))
+			return SANDBOX;
+		log_warn("QEMU %s has no seccomp support: it runs without -sandbox (deprivileged "
+			 "all the same)",
+			 key(K_QEMU)->str);
+		return NULL;
+	}
+}
+
 /* "uid:gid" -> 1, "root" or "" -> 0, garbage -> -1. */
 static int parse_user(const char *s, uid_t *uid, gid_t *gid)
 {
@@ -739,6 +785,7 @@ int supervise_start(const struct dm_config *cfg, struct console_set *cons)
 	struct dm_launch l = {
 		.qemu = key(K_QEMU)->str,
 		.datadir = key(K_QEMU_DATADIR)->str,
+		.sandbox = sandbox(),
 		.extra = key(K_QEMU_EXTRA)->str,
 		.drop = key(K_QEMU_DROP)->str,
 		.replace = key(K_QEMU_REPLACE)->str,

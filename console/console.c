@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -61,12 +62,13 @@ int console_open_raw_first(const char *path, int flags, struct console_open *out
 	int locked, fifo, err, fifo_err = 0;
 
 	locked = mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
-	fifo = sched_setscheduler(0, SCHED_FIFO, &rt) == 0;
+	/* The system call itself: musl's sched_setscheduler() is a stub that fails with ENOSYS. */
+	fifo = syscall(SYS_sched_setscheduler, 0, SCHED_FIFO, &rt) == 0;
 	if (!fifo)
 		fifo_err = errno;
 	err = console_open_raw(path, flags, out);
 	if (fifo)
-		sched_setscheduler(0, SCHED_OTHER, &normal);
+		syscall(SYS_sched_setscheduler, 0, SCHED_OTHER, &normal);
 	if (locked)
 		munlockall();
 	if (!err) {

@@ -64,7 +64,7 @@ class Stubinit:
             os.symlink(to, os.path.join(r, link))
         # Debian's QEMU (qemu-system-x86) stands in for the stubdomain's; a test's own words win.
         # and dom0's QMP comes over a unix socket (there is no vchan without Xen).
-        cmdline = ('stubinit.qemu=/usr/bin/qemu-system-i386 stubinit.qmp-transport=unix '
+        cmdline = ('stubinit.qemu=/usr/libexec/qemu-system-i386 stubinit.qmp-transport=unix '
                    + self.cmdline)
         binds = ''
         if self.consoles:
