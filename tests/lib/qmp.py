@@ -11,7 +11,17 @@ class Qmp:
     def __init__(self, path, timeout=20, marker=False):
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.s.settimeout(timeout)
-        self.s.connect(path)
+        # A socket with a timeout is non-blocking inside: a unix connect to a full listen backlog
+        # fails with EAGAIN instead of waiting (a slow, instrumented server after a burst).
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                self.s.connect(path)
+                break
+            except BlockingIOError:
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.01)
         if marker:
             self.s.sendall(b'\x01')
         self.buf = b''
