@@ -30,7 +30,7 @@ struct command {
 };
 
 static struct {
-	unsigned target;
+	unsigned target, domid;
 	char dir[64];		  /* device-model/<guest> */
 	struct command q[QUEUE];  /* waiting commands, in order */
 	unsigned head, n;
@@ -87,6 +87,21 @@ static const char *expect(const char **s, char c)
 	return NULL;
 }
 
+/* "<name>0" or "<name>1" at *@s. */
+static const char *parse_flag(const char **s, const char *name, const char *missing, int *out)
+{
+	const char *why;
+	unsigned v;
+
+	if (strncmp(*s, name, strlen(name)))
+		return missing;
+	*s += strlen(name);
+	if ((why = parse_uint(s, 1, 10, 1, &v)))
+		return why;
+	*out = (int)v;
+	return NULL;
+}
+
 const char *hotplug_parse_pci(const char *s, bool with_opts, struct pci_param *p)
 {
 	const char *why;
@@ -106,18 +121,10 @@ const char *hotplug_parse_pci(const char *s, bool with_opts, struct pci_param *p
 			return why;
 		p->vdevfn = (int)v;
 	}
-	if (strncmp(s, ",msitranslate=", 14))
-		return "',msitranslate=' expected";
-	s += 14;
-	if ((why = parse_uint(&s, 1, 10, 1, &v)))
+	if ((why = parse_flag(&s, ",msitranslate=", "',msitranslate=' expected",
+			      &p->msitranslate)) ||
+	    (why = parse_flag(&s, ",power_mgmt=", "',power_mgmt=' expected", &p->power_mgmt)))
 		return why;
-	p->msitranslate = (int)v;
-	if (strncmp(s, ",power_mgmt=", 12))
-		return "',power_mgmt=' expected";
-	s += 12;
-	if ((why = parse_uint(&s, 1, 10, 1, &v)))
-		return why;
-	p->power_mgmt = (int)v;
 	return *s ? "trailing characters after power_mgmt" : NULL;
 }
 
@@ -180,18 +187,14 @@ static void on_timeout(void *arg)
  * writes otherwise). */
 static bool permissive(const struct pci_param *p)
 {
-	char path[128], want[32], *v;
+	char path[128], want[32];
 	unsigned n = 0;
 	bool yes = false;
 	char **devs;
 
 	snprintf(want, sizeof(want), "%04x:%02x:%02x.%01x", p->domain, p->bus, p->dev, p->func);
 	/* /local/domain/0/backend/pci/<stubdom>/0/{dev-N,opts-N} */
-	v = store_read("domid");
-	if (!v)
-		return false;
-	snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%s/0", v);
-	free(v);
+	snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%u/0", hp.domid);
 	devs = store_directory(path, &n);
 	for (unsigned i = 0; devs && i < n; i++) {
 		char p2[192], *dev;
@@ -549,7 +552,7 @@ static void open_uevents(void)
 	}
 }
 
-void hotplug_start(unsigned target)
+void hotplug_start(unsigned domid, unsigned target)
 {
 	char path[96];
 	int err;
@@ -558,6 +561,7 @@ void hotplug_start(unsigned target)
 		return;
 	hp.started = true;
 	hp.target = target;
+	hp.domid = domid;
 	snprintf(hp.dir, sizeof(hp.dir), "device-model/%u", target);
 	hp.timer = loop_timer_new(on_timeout, NULL);
 	snprintf(path, sizeof(path), "%s/command", hp.dir);

@@ -13,8 +13,8 @@
 
 struct json_object;
 
-/* Once QEMU serves: watch the command key and open the uevent socket. */
-void hotplug_start(unsigned target);
+/* Once QEMU serves: watch the command key and open the uevent socket. @domid: this stubdomain. */
+void hotplug_start(unsigned domid, unsigned target);
 
 /* QMP events from QEMU (DEVICE_DELETED ends a pci-rem). */
 void hotplug_qemu_event(struct json_object *ev);

@@ -131,11 +131,9 @@ int log_set_capacity(size_t bytes)
 
 static uint64_t pending_lines(void)
 {
-	uint64_t n = 0;
+	size_t first = lg.cap - lg.head < lg.len ? lg.cap - lg.head : lg.len;
 
-	for (size_t i = 0; i < lg.len; i++)
-		n += lg.buf[(lg.head + i) % lg.cap] == '\n';
-	return n;
+	return count_lines(lg.buf + lg.head, first) + count_lines(lg.buf, lg.len - first);
 }
 
 /* A hung-up output reports EPOLLERR for ever: watching it would spin the loop. */

@@ -48,7 +48,7 @@
 
 static struct {
 	pid_t pid;
-	unsigned target;
+	unsigned target, domid;
 	int listen_fd, out_fd, exec_fd, save_fd;
 	struct qmp_conn *mon;
 	struct loop_timer *greet_timer, *stats_timer, *test_kill;
@@ -236,7 +236,7 @@ static void on_add_fd(struct json_object *msg, void *arg)
 		 "to console 1)",
 		 SAVE_FILE);
 	/* Everything the running state promises is set up before it is announced. */
-	hotplug_start(sv.target);
+	hotplug_start(sv.domid, sv.target);
 	status_set(ST_RUNNING);
 }
 
@@ -803,6 +803,7 @@ int supervise_start(const struct dm_config *cfg, struct console_set *cons)
 	pid_t pid;
 
 	sv.target = cfg->target;
+	sv.domid = cfg->domid;
 	sv.cons = cons;
 	plan.deprivilege = parse_user(key(K_QEMU_USER)->str, &plan.uid, &plan.gid);
 	if (plan.deprivilege < 0) {
