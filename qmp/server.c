@@ -66,6 +66,7 @@ struct qmp_server {
 };
 
 static void update_interest(struct qmp_server *s);
+static void pump(struct qmp_server *s, uint32_t qemu_events);
 static void end_session(struct qmp_server *s, const char *why);
 
 /* ---- buffers ------------------------------------------------------------------------------- */
@@ -278,7 +279,10 @@ void qmp_server_save_done(struct qmp_server *s, const char *error)
 	}
 	buf_clear(&s->held);
 	json_object_put(reply);
-	update_interest(s);
+	/* Not only update_interest(): a vchan client has no fd that turns writable, so nothing
+	 * would send the released reply, and QEMU's side is read again from here on. */
+	if (s->active)
+		pump(s, 0);
 }
 
 /* ---- the session ----------------------------------------------------------------------------- */
@@ -357,7 +361,6 @@ static int open_qemu(struct qmp_server *s)
 
 static void on_listen(int fd, uint32_t events, void *arg);
 static void on_client_io(int fd, uint32_t events, void *arg);
-static void pump(struct qmp_server *s, uint32_t qemu_events);
 
 static void on_retry(void *arg)
 {
