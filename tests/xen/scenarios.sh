@@ -23,6 +23,7 @@ XL_CREATE_LOG=/var/log/xen/xl-create-$G.log
 CREATE_TIMEOUT=120	# xl create; libxl itself gives the stubdomain 30 s to report running
 XL_TIMEOUT=60		# any other xl command
 XS_TIMEOUT=10		# one xenstore access
+NO_RETRY=${NO_RETRY:-}	# set: no second try after a QEMU segfault
 
 # ---- shared helpers -------------------------------------------------------------------------
 
@@ -91,7 +92,8 @@ in_xl_list() { xl_t 20 list 2>/dev/null | awk 'NR > 1 { print $1 }' | grep -qx -
 
 # Creates the guest and waits until its device model is up and the guest runs its boot sector.
 # A failure is remembered, so later scenarios fail at once instead of trying again.
-CREATE_FAILED=
+# CREATE_NO_MARKER set: done once stubinit reports running (the guest need not have booted).
+CREATE_FAILED='' CREATE_NO_MARKER=''
 create_guest() {
 	local rc=0
 	rm -f "$SERIAL"
@@ -107,6 +109,8 @@ create_guest() {
 		fail "no stubdomain: /local/domain/${GD:-?}/image/device-model-domid is empty"
 	elif ! wait_for 60 "stubinit state running" stubinit_running; then
 		fail "stubinit state is '$(stubinit_state)', not running; error: '$(xs_read "$STATUS/error")'"
+	elif [ -n "$CREATE_NO_MARKER" ]; then
+		return 0
 	elif ! wait_for 60 "the guest's boot-sector marker in $SERIAL" serial_has '@@ HVM-BOOTSECTOR-OK'; then
 		fail "no '@@ HVM-BOOTSECTOR-OK' in $SERIAL within 60 s"
 	else
@@ -157,6 +161,8 @@ dump_logs() {
 	dump "/var/log/xen/qemu-dm-$G.log, the stubdomain's console 0: stubinit's lines (tail)" \
 		eval 'stubinit_lines | tail -n 60'
 	dump "/var/log/xen/qemu-dm-$G.log: its last lines" tail -n 12 "/var/log/xen/qemu-dm-$G.log"
+	[ "$SCN" = save ] && [ -e "/var/log/xen/xl-save-$G.log" ] &&
+		dump "/var/log/xen/xl-save-$G.log (tail)" tail -n 25 "/var/log/xen/xl-save-$G.log"
 	for f in /var/log/xen/qmp-proxy-*.log /var/log/xen/qemu-dm-$G-dm.log /var/log/xen/xl-$G.log; do
 		[ -e "$f" ] && dump "$f (tail)" tail -n 15 "$f"
 	done
@@ -201,8 +207,84 @@ scn_qmp() {
 	pass
 }
 
-scn_save() { xfail "not implemented yet"; }
-scn_restore() { xfail "not implemented yet"; }
+# xl save: libxl asks QEMU (QMP xen-save-devices-state into fdset 1, a file stubinit keeps) for the
+# device state and stubinit streams it out through console 1 into the save image. xl returns 0
+# even when that emulator record is empty, so the image itself is checked: its EMULATOR_CONTEXT
+# record (libxl stream: type 3, length, emulator id, index) must hold QEMU's stream (QEVM, v3).
+SAVE_IMG=/root/tests/$G.save
+SAVED_TICK=''
+scn_save() {
+	local rc=0 off type len
+	need_guest || return
+	wait_for 30 "the guest counting (TICK)" tick_past 1 || { fail "the guest prints no TICK lines"; return; }
+	rm -f "$SAVE_IMG"
+	step "xl save $G $SAVE_IMG (at TICK $(last_tick))"
+	xl_t 180 -vvv save "$G" "$SAVE_IMG" 2>&1 | stamp "$(us)" >"/var/log/xen/xl-save-$G.log"
+	rc=${PIPESTATUS[0]}
+	step "xl save rc=$rc, image $(stat -c %s "$SAVE_IMG" 2>/dev/null || echo -) bytes"
+	if [ "$rc" != 0 ]; then
+		fail "xl save exited with status $rc: $(grep -a -m1 -iE 'error|fail' "/var/log/xen/xl-save-$G.log" |
+			sed 's/^\[[0-9.]*\] //')$(stubinit_error)"
+		return
+	fi
+	# the guest is gone with its stubdomain (xl save without -c); its serial file is complete
+	wait_for 30 "$G and $G-dm gone from xl list" eval '! in_xl_list' || { fail "$G still listed after xl save"; return; }
+	SAVED_TICK=$(last_tick)
+	off=$(LC_ALL=C grep -obUaP -m1 'QEVM\x00\x00\x00\x03' "$SAVE_IMG" | head -n 1 | cut -d: -f1)
+	if [ -z "$off" ] || [ "$off" -lt 16 ]; then
+		fail "the save image has no QEMU device state (no QEVM stream): the emulator record is empty$(stubinit_error)"
+		return
+	fi
+	type=$(od -An -tu4 -j $((off - 16)) -N4 "$SAVE_IMG" | tr -d ' ')
+	len=$(od -An -tu4 -j $((off - 12)) -N4 "$SAVE_IMG" | tr -d ' ')
+	if [ "$type" != 3 ]; then
+		fail "QEVM at offset $off is not inside an EMULATOR_CONTEXT record (record type '$type')"
+		return
+	fi
+	step "emulator record at offset $((off - 16)): $((len - 8)) bytes of QEMU state; the guest stopped at TICK $SAVED_TICK"
+	step "stubinit: $(stubinit_lines | grep -a -iE 'save' | tail -n 2 | sed 's/.*stubinit [a-z]*: //' | paste -sd';')"
+	pass
+}
+
+# xl restore of that image: the toolstack pushes QEMU's stream into the new stubdomain's console 2
+# before /init runs; stubinit opens hvc2 raw (under SCHED_FIFO on a stock kernel) and hands it to
+# QEMU as -incoming fd:3. QEMU must load it and the guest must count on from where it stopped, not
+# boot again.
+scn_restore() {
+	local rc=0 first
+	if [ ! -s "$SAVE_IMG" ] || [ -z "$SAVED_TICK" ]; then
+		fail "no save image with QEMU state (the save scenario did not pass)"
+		DUMP=''
+		return
+	fi
+	ids
+	[ -z "$GD" ] || xl_t "$XL_TIMEOUT" destroy "$G" >/dev/null 2>&1
+	[ -e "$SERIAL" ] && mv "$SERIAL" "$SERIAL.before-save"
+	XL_CREATE_LOG=/var/log/xen/xl-restore-$G.log
+	step "xl restore $SAVE_IMG"
+	xl_t "$CREATE_TIMEOUT" -vvv restore "$SAVE_IMG" 2>&1 | stamp "$(us)" >"$XL_CREATE_LOG"
+	rc=${PIPESTATUS[0]}
+	ids
+	step "xl restore rc=$rc; guest domid ${GD:-none}, stubdomain ${SD:-none}$(stub_start_time)"
+	if [ "$rc" != 0 ]; then
+		fail "xl restore exited with status $rc: $(grep -a -m1 -iE 'error|timed out' "$XL_CREATE_LOG" |
+			sed 's/^\[[0-9.]*\] //' | tr -d '\r')$(stubinit_error)"
+		return
+	fi
+	[ -n "$SD" ] || { fail "no stubdomain after xl restore"; return; }
+	wait_for 60 "stubinit state running" stubinit_running ||
+		{ fail "stubinit state is '$(stubinit_state)', not running; error: '$(xs_read "$STATUS/error")'"; return; }
+	step "stubinit: $(stubinit_lines | grep -a 'hvc2' | tail -n 1 | sed 's/.*stubinit [a-z]*: //')"
+	wait_for 60 "TICK past $((SAVED_TICK + 2)) after restore" tick_past $((SAVED_TICK + 2)) ||
+		{ fail "the guest does not count on after restore (stopped at TICK $SAVED_TICK; now '$(last_tick)')"; return; }
+	first=$(grep -ao '@@ TICK [0-9]*' "$SERIAL" | head -n 1 | cut -d' ' -f3)
+	if serial_has '@@ HVM-BOOTSECTOR-OK'; then
+		fail "the guest booted again instead of resuming (its boot marker is in the new serial output)"
+		return
+	fi
+	step "the guest resumed: TICK $SAVED_TICK before save, TICK $first first after restore, now $(last_tick)"
+	pass
+}
 # stubinit's failure policy under real Xen: a second guest whose stubdomain is told
 # (stubinit.test-kill-qemu-after, a test-only key) to SIGKILL its QEMU once it runs. stubinit must
 # report qemu-died with the reason, and the default policy, crash-guest, must crash the guest so
@@ -210,12 +292,15 @@ scn_restore() { xfail "not implemented yet"; }
 # hung on unanswered I/O.
 scn_qemu_crash() {
 	local saved_g=$G saved_cfg=$CFG saved_serial=$SERIAL saved_failed=$CREATE_FAILED err state
+	# The kill may come before the guest has booted (QEMU starts ~4 s before the boot sector
+	# runs): the scenario is about what follows QEMU's death, so create waits for running only.
 	G=crashvm CFG=/tmp/crashvm.cfg SERIAL=/var/log/xen/crashvm-serial.log CREATE_FAILED=
+	CREATE_NO_MARKER=1
 	XL_CREATE_LOG=/var/log/xen/xl-create-crashvm.log
 	cp "$T/stubvm-disk.img" "$T/crashvm-disk.img"
 	sed -e 's/^name = .*/name = "crashvm"/' \
 		-e 's|stubvm-disk.img|crashvm-disk.img|; s|stubvm-serial.log|crashvm-serial.log|' \
-		-e 's/^stubdomain_cmdline = "\(.*\)"/stubdomain_cmdline = "\1 stubinit.test-kill-qemu-after=4s"/' \
+		-e 's/^stubdomain_cmdline = "\(.*\)"/stubdomain_cmdline = "\1 stubinit.test-kill-qemu-after=8s"/' \
 		-e 's/^on_crash = .*/on_crash = "preserve"/' "$saved_cfg" >"$CFG"
 	if create_guest; then
 		if ! wait_for 30 "stubinit state qemu-died" eval '[ "$(stubinit_state)" = qemu-died ]'; then
@@ -238,7 +323,7 @@ scn_qemu_crash() {
 	[ "$RESULT" = PASS ] || dump_logs
 	DUMP=''
 	xl_t "$XL_TIMEOUT" destroy crashvm >/dev/null 2>&1
-	G=$saved_g CFG=$saved_cfg SERIAL=$saved_serial CREATE_FAILED=$saved_failed
+	G=$saved_g CFG=$saved_cfg SERIAL=$saved_serial CREATE_FAILED=$saved_failed CREATE_NO_MARKER=''
 	XL_CREATE_LOG=/var/log/xen/xl-create-$G.log
 	rm -f "$T/crashvm-disk.img"
 }
@@ -268,13 +353,33 @@ scn_nic() { xfail "not implemented yet"; }
 
 # ---- runner ---------------------------------------------------------------------------------
 
+# Debian's QEMU 7.2 segfaults now and then while the guest is created (2 of 16 creates in the
+# experiments, once here): QEMU's signal 11 in stubinit's log. A scenario that failed that way
+# runs once more on a fresh guest; the retry and its cause are printed, and counted by tests/xen/run
+# ("retry <name>: ..." lines), never hidden. Any other failure, or a second segfault, stands.
+qemu_segfaulted() { stubinit_lines | grep -aq 'QEMU killed by signal 11'; }
 run_scenario() {
-	local line secs
-	SCN=$1 RESULT='' REASON='' DUMP=''
-	T0=$(us)
-	echo "@@ $SCN: start"
-	"scn_${SCN//-/_}"
-	[ -n "$RESULT" ] || fail "ended without a verdict"
+	local line secs retried=''
+	SCN=$1
+	while :; do
+		RESULT='' REASON='' DUMP=''
+		T0=$(us)
+		echo "@@ $SCN: start"
+		"scn_${SCN//-/_}"
+		[ -n "$RESULT" ] || fail "ended without a verdict"
+		if [ "$RESULT" = FAIL ] && [ -z "$retried" ] && [ -z "$NO_RETRY" ] && qemu_segfaulted; then
+			dump_logs
+			retried="after one retry (the first try failed: QEMU segfaulted, the known Debian QEMU 7.2 crash: $REASON)"
+			echo "retry $SCN: QEMU segfaulted (signal 11 in stubinit's log) - $REASON"
+			ids
+			[ -z "$GD" ] || xl_t "$XL_TIMEOUT" destroy "$G" >/dev/null 2>&1
+			wait_for 30 "$G gone" eval '! in_xl_list'
+			CREATE_FAILED=''
+			continue
+		fi
+		break
+	done
+	[ -z "$retried" ] || REASON="${REASON:+$REASON; }$retried"
 	secs=$((($(us) - T0 + 500000) / 1000000))
 	line="scenario $SCN: $RESULT ${secs}s${REASON:+ $REASON}"
 	echo "$line"
