@@ -92,23 +92,36 @@ in_xl_list() { xl_t 20 list 2>/dev/null | awk 'NR > 1 { print $1 }' | grep -qx -
 
 # Creates the guest and waits until its device model is up and the guest runs its boot sector.
 # A failure is remembered, so later scenarios fail at once instead of trying again.
-# CREATE_NO_MARKER set: done once stubinit reports running (the guest need not have booted).
-CREATE_FAILED='' CREATE_NO_MARKER=''
-create_guest() {
-	local rc=0
-	rm -f "$SERIAL"
-	step "xl create $CFG"
-	xl_t "$CREATE_TIMEOUT" -vvv create "$CFG" 2>&1 | stamp "$(us)" >"$XL_CREATE_LOG"
+# start_guest VERB ARG: xl VERB ARG (create CFG, restore IMAGE) under the create timeout, its log
+# in XL_CREATE_LOG, then waits for stubinit to report running. 0, or a fail verdict and 1.
+start_guest() {
+	local verb=$1 arg=$2 rc=0
+	step "xl $verb $arg"
+	xl_t "$CREATE_TIMEOUT" -vvv "$verb" "$arg" 2>&1 | stamp "$(us)" >"$XL_CREATE_LOG"
 	rc=${PIPESTATUS[0]}
 	ids
-	step "xl create rc=$rc; guest domid ${GD:-none}, stubdomain ${SD:-none}$(stub_start_time)"
+	step "xl $verb rc=$rc; guest domid ${GD:-none}, stubdomain ${SD:-none}$(stub_start_time)"
 	if [ "$rc" != 0 ]; then
-		fail "xl create exited with status $rc: $(grep -a -m1 -iE 'error|timed out' "$XL_CREATE_LOG" |
+		fail "xl $verb exited with status $rc: $(grep -a -m1 -iE 'error|timed out' "$XL_CREATE_LOG" |
 			sed 's/^\[[0-9.]*\] //' | tr -d '\r')$(stubinit_error)"
 	elif [ -z "$SD" ]; then
 		fail "no stubdomain: /local/domain/${GD:-?}/image/device-model-domid is empty"
 	elif ! wait_for 60 "stubinit state running" stubinit_running; then
 		fail "stubinit state is '$(stubinit_state)', not running; error: '$(xs_read "$STATUS/error")'"
+	else
+		return 0
+	fi
+	return 1
+}
+
+# Creates the guest and waits until its device model is up and the guest runs its boot sector
+# (CREATE_NO_MARKER set: only until stubinit reports running). A failure is remembered, so later
+# scenarios fail at once instead of trying again.
+CREATE_FAILED='' CREATE_NO_MARKER=''
+create_guest() {
+	rm -f "$SERIAL"
+	if ! start_guest create "$CFG"; then
+		:
 	elif [ -n "$CREATE_NO_MARKER" ]; then
 		return 0
 	elif ! wait_for 60 "the guest's boot-sector marker in $SERIAL" serial_has '@@ HVM-BOOTSECTOR-OK'; then
@@ -251,7 +264,7 @@ scn_save() {
 # QEMU as -incoming fd:3. QEMU must load it and the guest must count on from where it stopped, not
 # boot again.
 scn_restore() {
-	local rc=0 first
+	local first
 	if [ ! -s "$SAVE_IMG" ] || [ -z "$SAVED_TICK" ]; then
 		fail "no save image with QEMU state (the save scenario did not pass)"
 		DUMP=''
@@ -261,19 +274,7 @@ scn_restore() {
 	[ -z "$GD" ] || xl_t "$XL_TIMEOUT" destroy "$G" >/dev/null 2>&1
 	[ -e "$SERIAL" ] && mv "$SERIAL" "$SERIAL.before-save"
 	XL_CREATE_LOG=/var/log/xen/xl-restore-$G.log
-	step "xl restore $SAVE_IMG"
-	xl_t "$CREATE_TIMEOUT" -vvv restore "$SAVE_IMG" 2>&1 | stamp "$(us)" >"$XL_CREATE_LOG"
-	rc=${PIPESTATUS[0]}
-	ids
-	step "xl restore rc=$rc; guest domid ${GD:-none}, stubdomain ${SD:-none}$(stub_start_time)"
-	if [ "$rc" != 0 ]; then
-		fail "xl restore exited with status $rc: $(grep -a -m1 -iE 'error|timed out' "$XL_CREATE_LOG" |
-			sed 's/^\[[0-9.]*\] //' | tr -d '\r')$(stubinit_error)"
-		return
-	fi
-	[ -n "$SD" ] || { fail "no stubdomain after xl restore"; return; }
-	wait_for 60 "stubinit state running" stubinit_running ||
-		{ fail "stubinit state is '$(stubinit_state)', not running; error: '$(xs_read "$STATUS/error")'"; return; }
+	start_guest restore "$SAVE_IMG" || return
 	step "stubinit: $(stubinit_lines | grep -a 'hvc2' | tail -n 1 | sed 's/.*stubinit [a-z]*: //')"
 	wait_for 60 "TICK past $((SAVED_TICK + 2)) after restore" tick_past $((SAVED_TICK + 2)) ||
 		{ fail "the guest does not count on after restore (stopped at TICK $SAVED_TICK; now '$(last_tick)')"; return; }
@@ -285,47 +286,65 @@ scn_restore() {
 	step "the guest resumed: TICK $SAVED_TICK before save, TICK $first first after restore, now $(last_tick)"
 	pass
 }
+# other_guest NAME SED-EXPR...: the scenarios that need a guest of their own (stubvm stays up) make
+# NAME from stubvm.cfg, edited by the sed expressions, with its own disk and serial file, and work
+# on it (G, CFG, SERIAL...) until other_guest_end, which shows the logs after a failure, destroys
+# NAME and goes back to stubvm.
+other_guest() {
+	local name=$1
+	shift
+	SAVED=("$G" "$CFG" "$SERIAL" "$CREATE_FAILED")
+	G=$name CFG=/tmp/$name.cfg SERIAL=/var/log/xen/$name-serial.log CREATE_FAILED=''
+	XL_CREATE_LOG=/var/log/xen/xl-create-$name.log
+	cp "$T/stubvm-disk.img" "$T/$name-disk.img"
+	sed -e "s/^name = .*/name = \"$name\"/" \
+		-e "s|stubvm-disk.img|$name-disk.img|; s|stubvm-serial.log|$name-serial.log|" \
+		"${@/#/-e}" "$T/stubvm.cfg" >"$CFG"
+}
+other_guest_end() {
+	qemu_segfaulted && SEGFAULTED=1
+	if [ "$RESULT" != PASS ]; then
+		DUMP=1
+		dump_logs
+	fi
+	DUMP=''
+	xl_t "$XL_TIMEOUT" destroy "$G" >/dev/null 2>&1
+	rm -f "$T/$G-disk.img"
+	G=${SAVED[0]} CFG=${SAVED[1]} SERIAL=${SAVED[2]} CREATE_FAILED=${SAVED[3]} CREATE_NO_MARKER=''
+	XL_CREATE_LOG=/var/log/xen/xl-create-$G.log
+}
+
 # stubinit's failure policy under real Xen: a second guest whose stubdomain is told
 # (stubinit.test-kill-qemu-after, a test-only key) to SIGKILL its QEMU once it runs. stubinit must
 # report qemu-died with the reason, and the default policy, crash-guest, must crash the guest so
 # xl applies its on_crash (preserve here, so the crashed state can be seen) instead of leaving it
 # hung on unanswered I/O.
+guest_state() { xl_t 20 list "$G" 2>/dev/null | awk 'NR == 2 { print $5 }'; }
+guest_crashed() { [[ $(guest_state) == *c* ]]; }
 scn_qemu_crash() {
-	local saved_g=$G saved_cfg=$CFG saved_serial=$SERIAL saved_failed=$CREATE_FAILED err state
+	local err
+	other_guest crashvm \
+		's/^stubdomain_cmdline = "\(.*\)"/stubdomain_cmdline = "\1 stubinit.test-kill-qemu-after=8s"/' \
+		's/^on_crash = .*/on_crash = "preserve"/'
 	# The kill may come before the guest has booted (QEMU starts ~4 s before the boot sector
 	# runs): the scenario is about what follows QEMU's death, so create waits for running only.
-	G=crashvm CFG=/tmp/crashvm.cfg SERIAL=/var/log/xen/crashvm-serial.log CREATE_FAILED=
 	CREATE_NO_MARKER=1
-	XL_CREATE_LOG=/var/log/xen/xl-create-crashvm.log
-	cp "$T/stubvm-disk.img" "$T/crashvm-disk.img"
-	sed -e 's/^name = .*/name = "crashvm"/' \
-		-e 's|stubvm-disk.img|crashvm-disk.img|; s|stubvm-serial.log|crashvm-serial.log|' \
-		-e 's/^stubdomain_cmdline = "\(.*\)"/stubdomain_cmdline = "\1 stubinit.test-kill-qemu-after=8s"/' \
-		-e 's/^on_crash = .*/on_crash = "preserve"/' "$saved_cfg" >"$CFG"
-	if create_guest; then
-		if ! wait_for 30 "stubinit state qemu-died" eval '[ "$(stubinit_state)" = qemu-died ]'; then
-			fail "stubinit state '$(stubinit_state)' after QEMU was killed"
+	if ! create_guest; then
+		:
+	elif ! wait_for 30 "stubinit state qemu-died" eval '[ "$(stubinit_state)" = qemu-died ]'; then
+		fail "stubinit state '$(stubinit_state)' after QEMU was killed"
+	else
+		err=$(xs_read "$STATUS/error")
+		step "status error '$err'; guest state '$(guest_state)'"
+		if [[ $err != "QEMU killed by signal 9"* ]]; then
+			fail "status error '$err'"
+		elif ! wait_for 20 "the guest crashed (xl list state c)" guest_crashed; then
+			fail "the guest did not crash under policy crash-guest (state '$(guest_state)')"
 		else
-			err=$(xs_read "$STATUS/error")
-			state=$(xl_t 20 list crashvm 2>/dev/null | awk 'NR == 2 { print $5 }')
-			step "status error '$err'; guest state '$state'"
-			if [[ $err != "QEMU killed by signal 9"* ]]; then
-				fail "status error '$err'"
-			elif ! wait_for 20 "the guest crashed (xl list state c)" eval \
-				'xl_t 20 list crashvm 2>/dev/null | awk "NR == 2 { exit index(\$5, \"c\") ? 0 : 1 }"'; then
-				fail "the guest did not crash under policy crash-guest (state '$(xl_t 20 list crashvm 2>/dev/null | awk 'NR == 2 { print $5 }')')"
-			else
-				pass
-			fi
+			pass
 		fi
 	fi
-	[ "$RESULT" = PASS ] || DUMP=1
-	[ "$RESULT" = PASS ] || dump_logs
-	DUMP=''
-	xl_t "$XL_TIMEOUT" destroy crashvm >/dev/null 2>&1
-	G=$saved_g CFG=$saved_cfg SERIAL=$saved_serial CREATE_FAILED=$saved_failed CREATE_NO_MARKER=''
-	XL_CREATE_LOG=/var/log/xen/xl-create-$G.log
-	rm -f "$T/crashvm-disk.img"
+	other_guest_end
 }
 
 # xl destroy takes down the guest and its stubdomain and leaves nothing of either in xenstore.
@@ -349,7 +368,40 @@ scn_destroy() {
 	pass
 }
 
-scn_nic() { xfail "not implemented yet"; }
+# The emulated NIC's path: guest e1000 -> QEMU in the stubdomain -> its tap -> the bridge stubinit
+# makes -> netfront -> dom0's vif<stubdom>.<devid> -> dom0's bridge xenbr0. A guest of its own boots
+# from the network (SeaBIOS runs the NIC's iPXE ROM, which sends DHCP requests from the guest's MAC);
+# xenbr0 must learn that MAC on the stubdomain's vif. (The guest's own PV vif, also on xenbr0 with
+# the same MAC, stays silent: nothing in the guest drives it.)
+NIC_MAC=00:16:3e:5a:11:01
+# true when the MAC is there; also when QEMU has died, which the caller then reports
+mac_on_stub_vif_or_dead() {
+	bridge fdb show br xenbr0 2>/dev/null | grep -qi "^$NIC_MAC dev vif$SD.0 " || ! stubinit_running
+}
+scn_nic() {
+	if ! [ -d /sys/class/net/xenbr0 ]; then
+		ip link add xenbr0 type bridge && ip link set xenbr0 up ||
+			{ fail "cannot create dom0's bridge xenbr0"; return; }
+	fi
+	other_guest nicvm 's/^boot = .*/boot = "n"/' \
+		"/^disk = /a vif = [ 'mac=$NIC_MAC,model=e1000,bridge=xenbr0' ]"
+	CREATE_NO_MARKER=1
+	if create_guest; then
+		step "dom0's xenbr0 ports: $(ls /sys/class/net/xenbr0/brif | paste -sd' ')"
+		if ! wait_for 90 "the guest's MAC $NIC_MAC learned by xenbr0 on vif$SD.0" mac_on_stub_vif_or_dead; then
+			fail "xenbr0 never saw a frame from $NIC_MAC on vif$SD.0; fdb: $(bridge fdb show br xenbr0 |
+				grep -i 00:16:3e | paste -sd';')"
+		elif ! stubinit_running; then
+			fail "stubinit state '$(stubinit_state)': $(xs_read "$STATUS/error")"
+		else
+			step "xenbr0: $(bridge fdb show br xenbr0 | grep -i "^$NIC_MAC")"
+			step "stubinit: $(stubinit_lines | grep -a 'network: ' |
+				sed 's/.*stubinit [a-z]*: //' | tail -n 6 | paste -sd';')"
+			pass
+		fi
+	fi
+	other_guest_end
+}
 
 # ---- runner ---------------------------------------------------------------------------------
 
@@ -358,16 +410,18 @@ scn_nic() { xfail "not implemented yet"; }
 # runs once more on a fresh guest; the retry and its cause are printed, and counted by tests/xen/run
 # ("retry <name>: ..." lines), never hidden. Any other failure, or a second segfault, stands.
 qemu_segfaulted() { stubinit_lines | grep -aq 'QEMU killed by signal 11'; }
+SEGFAULTED=''	# set by other_guest_end: the segfault was in another guest's log
 run_scenario() {
 	local line secs retried=''
 	SCN=$1
 	while :; do
-		RESULT='' REASON='' DUMP=''
+		RESULT='' REASON='' DUMP='' SEGFAULTED=''
 		T0=$(us)
 		echo "@@ $SCN: start"
 		"scn_${SCN//-/_}"
 		[ -n "$RESULT" ] || fail "ended without a verdict"
-		if [ "$RESULT" = FAIL ] && [ -z "$retried" ] && [ -z "$NO_RETRY" ] && qemu_segfaulted; then
+		if [ "$RESULT" = FAIL ] && [ -z "$retried" ] && [ -z "$NO_RETRY" ] &&
+			{ [ -n "$SEGFAULTED" ] || qemu_segfaulted; }; then
 			dump_logs
 			retried="after one retry (the first try failed: QEMU segfaulted, the known Debian QEMU 7.2 crash: $REASON)"
 			echo "retry $SCN: QEMU segfaulted (signal 11 in stubinit's log) - $REASON"
