@@ -440,6 +440,9 @@ run_scenario() {
 	[ -n "$DUMP" ] && dump_logs
 }
 
+# Sourced (by demo.sh): the helpers only.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
+
 want=("$@")
 [ $# -gt 0 ] || want=("${SCENARIOS[@]}")
 for w in "${want[@]}"; do
