@@ -98,8 +98,10 @@ void console_setup(const char *prefix, struct console_set *cs)
 	snprintf(out, sizeof(out), "%s1", prefix);
 	cs->in.fd = cs->out.fd = -1;
 	err = console_open_raw_first(in, O_RDONLY, &cs->in);
-	if (err == -ENOENT) {
-		log_info("console: no %s: no restore stream possible", in);
+	/* A node without a console behind it (ENODEV, ENXIO: the toolstack connected none) is as
+	 * absent as a missing node: only a restore needs it, and that reports its own error. */
+	if (err == -ENOENT || err == -ENODEV || err == -ENXIO) {
+		log_info("console: no %s (%s): no restore stream possible", in, strerror(-err));
 	} else if (err) {
 		log_errno(LV_ERROR, err, "console: %s", in);
 		cs->in.fd = -1;
@@ -111,8 +113,8 @@ void console_setup(const char *prefix, struct console_set *cs)
 		report(in, &cs->in, "read-only");
 	}
 	err = console_open_raw(out, O_WRONLY, &cs->out);
-	if (err == -ENOENT) {
-		log_info("console: no %s: no save stream possible", out);
+	if (err == -ENOENT || err == -ENODEV || err == -ENXIO) {
+		log_info("console: no %s (%s): no save stream possible", out, strerror(-err));
 	} else if (err) {
 		log_errno(LV_ERROR, err, "console: %s", out);
 		cs->out.fd = -1;
