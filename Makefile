@@ -34,7 +34,8 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 XSD_SRCS := $(wildcard tests/xenstored/*.c)
 
-.PHONY: all deps deps-static deps-image static image check check-xen clang demo demo-local bench clean format \
+.PHONY: all deps deps-static deps-image static image image-trixie check check-xen check-xen-4.20 clang demo \
+	demo-local bench clean format \
 	fuzz fuzz-build \
 	sanitize-build
 all: $(BUILD)/stubinit
@@ -135,6 +136,13 @@ image: build/stubinit.static | deps-image
 # image from `make image`; `make check` runs it as its tier xen (see tests/xen/README.md).
 check-xen: image
 	@tests/xen/run
+
+# The Xen 4.20 column: Debian trixie's Xen, dom0 and QEMU 10, with the trixie image.
+check-xen-4.20: image-trixie
+	@XEN_VERSION=4.20 tests/xen/run
+
+image-trixie: build/stubinit.static | deps-image
+	@$(MAKE) --no-print-directory image IMAGE_SUITE=trixie
 
 bench: $(BUILD)/stubinit $(BUILD)/test-xenstored build/stubinit.static
 	@BUILD=$(abspath $(BUILD)) bench/run
