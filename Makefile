@@ -120,8 +120,11 @@ build/stubinit.static: $(SRCS) $(HDRS) $(STATIC_PREREQ)
 
 # ---- the stubdomain image (packaging/image): build/image/stubdom-{kernel,initramfs} -----------
 # IMAGE_SUITE=trixie (or SUITE=trixie) builds build/image-trixie.
+# KERNEL=stubdom builds the stubdomain kernel (packaging/kernel) into build/image-stubdom.
 IMAGE_SUITE ?= $(or $(SUITE),bookworm)
-IMAGE_O := $(abspath build/image$(if $(filter-out bookworm,$(IMAGE_SUITE)),-$(IMAGE_SUITE)))
+IMAGE_KERNEL ?= $(or $(KERNEL),debian)
+IMAGE_O := $(abspath build/image$(if $(filter-out bookworm,$(IMAGE_SUITE)),-$(IMAGE_SUITE))$(if \
+	$(filter stubdom,$(IMAGE_KERNEL)),-stubdom))
 
 deps-image:
 ifeq ($(NO_DEPS),)
@@ -130,7 +133,7 @@ endif
 
 image: build/stubinit.static | deps-image
 	@$(MAKE) --no-print-directory -C packaging/image O=$(IMAGE_O) SUITE=$(IMAGE_SUITE) \
-		STUBINIT=$(abspath build/stubinit.static)
+		KERNEL=$(IMAGE_KERNEL) STUBINIT=$(abspath build/stubinit.static)
 
 # The emulated-Xen tier (tests/xen): Xen 4.17 + a Debian dom0 under QEMU TCG, the real xl, the
 # image from `make image`; `make check` runs it as its tier xen (see tests/xen/README.md).
@@ -144,7 +147,7 @@ check-xen-4.20: image-trixie
 image-trixie: build/stubinit.static | deps-image
 	@$(MAKE) --no-print-directory image IMAGE_SUITE=trixie
 
-bench: $(BUILD)/stubinit $(BUILD)/test-xenstored build/stubinit.static
+bench: $(BUILD)/stubinit $(BUILD)/test-xenstored build/stubinit.static image
 	@BUILD=$(abspath $(BUILD)) bench/run
 
 # The demo: emulated Xen boots, xl creates an HVM guest whose QEMU runs under stubinit in the image,

@@ -126,6 +126,13 @@ class Builder:
     # --- modules
     def modules(self):
         kver = self.a.kver
+        with open(self.a.modules) as f:
+            if not any(line.split("#", 1)[0].split() for line in f):
+                # A kernel with everything built in (KERNEL=stubdom): no /lib/modules at all.
+                self.write("/etc/stubinit/modules", "# No kernel modules: the stubdomain kernel "
+                           "has everything built in.\n")
+                step("MODULE", "none (%s lists none)" % self.a.modules)
+                return
         mdir = "/lib/modules/" + kver
         if not self.st.resolve(mdir):
             die("%s missing in the staging tree" % mdir)
