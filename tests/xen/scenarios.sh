@@ -14,7 +14,7 @@
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-SCENARIOS=(create qmp save restore qemu-crash destroy nic)
+SCENARIOS=(create qmp boot-time save restore qemu-crash destroy nic)
 T=/root/tests
 G=stubvm
 CFG=$T/$G.cfg
@@ -454,6 +454,45 @@ NIC_MAC=00:16:3e:5a:11:01
 mac_on_stub_vif_or_dead() {
 	bridge fdb show br xenbr0 2>/dev/null | grep -qi "^$NIC_MAC dev vif$SD.0 " || ! stubinit_running
 }
+# The stubdomain's time from its kernel's start to /init (stubinit's first line carries the kernel's
+# clock), and the kernel's version (its own first line on console 0): for the image under test
+# (stubvm's stubdomain) and, when dom0 has one (/root/tests/alt, the image built with the other
+# kernel), for a guest of its own booted with that image.
+kernel_to_init() {
+	local l k
+	l=$(tr -d '\r' <"/var/log/xen/qemu-dm-$G.log" 2>/dev/null)
+	k=$(grep -a -m1 -o 'Linux version [^ ]*' <<<"$l" | cut -d' ' -f3)
+	grep -a -m1 'stubinit [a-z]*: stubinit .* starting as PID 1' <<<"$l" |
+		sed "s/^\[ *\([0-9.]*\)\].*/\1 s (kernel ${k:-?})/"
+}
+scn_boot_time() {
+	local main alt
+	need_guest || return
+	main=$(kernel_to_init)
+	[ -n "$main" ] || { fail "no 'starting as PID 1' line in stubvm's console 0 log"; return; }
+	step "image under test: kernel start -> /init $main"
+	if [ ! -s "$T/alt/stubdom-kernel" ]; then
+		pass
+		REASON="kernel start -> /init: $main; no image with the other kernel in dom0 to compare"
+		return
+	fi
+	other_guest altvm "s|^stubdomain_kernel = .*|stubdomain_kernel = \"$T/alt/stubdom-kernel\"|" \
+		"s|^stubdomain_ramdisk = .*|stubdomain_ramdisk = \"$T/alt/stubdom-initramfs\"|" \
+		"s|^stubdomain_cmdline = \"console=hvc0[^ \"]*\( xen_privcmd.unrestricted=1\)\{0,1\}|stubdomain_cmdline = \"$(cat "$T/alt/stubdom-cmdline")|"
+	CREATE_NO_MARKER=1
+	if create_guest; then
+		alt=$(kernel_to_init)
+		step "the other image: kernel start -> /init $alt"
+		if [ -n "$alt" ]; then
+			pass
+			REASON="kernel start -> /init: $main under test; $alt with the other image"
+		else
+			fail "no 'starting as PID 1' line in altvm's console 0 log"
+		fi
+	fi
+	other_guest_end
+}
+
 scn_nic() {
 	if ! [ -d /sys/class/net/xenbr0 ]; then
 		ip link add xenbr0 type bridge && ip link set xenbr0 up ||
