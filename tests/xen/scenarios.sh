@@ -401,14 +401,16 @@ guest_crashed() { [[ $(guest_state) == *c* ]]; }
 scn_qemu_crash() {
 	local err
 	other_guest crashvm \
-		's/^stubdomain_cmdline = "\(.*\)"/stubdomain_cmdline = "\1 stubinit.test-kill-qemu-after=8s"/' \
+		's/^stubdomain_cmdline = "\(.*\)"/stubdomain_cmdline = "\1 stubinit.test-kill-qemu-after=20s"/' \
 		's/^on_crash = .*/on_crash = "preserve"/'
-	# The kill may come before the guest has booted (QEMU starts ~4 s before the boot sector
-	# runs): the scenario is about what follows QEMU's death, so create waits for running only.
+	# The kill comes 20 s after QEMU greeted: late enough that xl create has sent its last QMP
+	# command (with 8 s, a slow libxl saw "running" 7 s late and its `cont` met a dead QEMU: xl
+	# died of SIGPIPE). It may still come before the guest has booted: the scenario is about what
+	# follows QEMU's death, so create waits for running only.
 	CREATE_NO_MARKER=1
 	if ! create_guest; then
 		:
-	elif ! wait_for 30 "stubinit state qemu-died" eval '[ "$(stubinit_state)" = qemu-died ]'; then
+	elif ! wait_for 60 "stubinit state qemu-died" eval '[ "$(stubinit_state)" = qemu-died ]'; then
 		fail "stubinit state '$(stubinit_state)' after QEMU was killed"
 	else
 		err=$(xs_read "$STATUS/error")
