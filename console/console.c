@@ -89,6 +89,13 @@ static void report(const char *path, const struct console_open *c, const char *h
 		 c->fifo ? ", under SCHED_FIFO" : "");
 }
 
+/* A node without a console behind it (ENODEV, ENXIO: the toolstack connected none) is as absent as
+ * a missing node: only a save or a restore needs it, and those report their own errors. */
+static bool absent(int err)
+{
+	return err == -ENOENT || err == -ENODEV || err == -ENXIO;
+}
+
 void console_setup(const char *prefix, struct console_set *cs)
 {
 	char in[128], out[128];
@@ -98,9 +105,7 @@ void console_setup(const char *prefix, struct console_set *cs)
 	snprintf(out, sizeof(out), "%s1", prefix);
 	cs->in.fd = cs->out.fd = -1;
 	err = console_open_raw_first(in, O_RDONLY, &cs->in);
-	/* A node without a console behind it (ENODEV, ENXIO: the toolstack connected none) is as
-	 * absent as a missing node: only a restore needs it, and that reports its own error. */
-	if (err == -ENOENT || err == -ENODEV || err == -ENXIO) {
+	if (absent(err)) {
 		log_info("console: no %s (%s): no restore stream possible", in, strerror(-err));
 	} else if (err) {
 		log_errno(LV_ERROR, err, "console: %s", in);
@@ -113,7 +118,7 @@ void console_setup(const char *prefix, struct console_set *cs)
 		report(in, &cs->in, "read-only");
 	}
 	err = console_open_raw(out, O_WRONLY, &cs->out);
-	if (err == -ENOENT || err == -ENODEV || err == -ENXIO) {
+	if (absent(err)) {
 		log_info("console: no %s (%s): no save stream possible", out, strerror(-err));
 	} else if (err) {
 		log_errno(LV_ERROR, err, "console: %s", out);

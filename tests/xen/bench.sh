@@ -72,7 +72,7 @@ echo "@= P5 xl create -> returns (device model running)|$stub_r|QEMU in dom0: $d
 echo "@= P5 xl create -> guest's first serial line|$stub_m|QEMU in dom0: $dom0_m|$ratio"
 
 # The smallest stubdomain_memory (MiB, 16 MiB steps) at which create still boots the guest:
-# a binary search between 64 (assumed too small unless it passes) and the configured value.
+# a binary search between 48 (assumed too small) and the configured value.
 hi=$(sed -n 's/^stubdomain_memory = //p' "$CFG")
 lo=48
 tried=()

@@ -90,8 +90,6 @@ last_tick() { grep -ao '@@ TICK [0-9]*' "$SERIAL" 2>/dev/null | tail -n 1 | cut 
 tick_past() { local t; t=$(last_tick); [ -n "$t" ] && [ "$t" -gt "$1" ]; }
 in_xl_list() { xl_t 20 list 2>/dev/null | awk 'NR > 1 { print $1 }' | grep -qx -e "$G" -e "$G-dm"; }
 
-# Creates the guest and waits until its device model is up and the guest runs its boot sector.
-# A failure is remembered, so later scenarios fail at once instead of trying again.
 # Xen 4.20 (Debian trixie) dom0 bugs, outside this project, both in dom0's QEMU 10, which libxl
 # starts to serve a stubdomain's consoles:
 #  - console 0: its rewritten console backend waits for the frontend to say Initialised, which a
