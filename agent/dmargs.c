@@ -367,7 +367,7 @@ int dmargs_build(const struct dm_launch *l, char *const *args, size_t n, struct 
 	err |= argv_pushf(out, "socket,id=stubinit-agent,path=%s,server=off", l->agent_sock);
 	err |= argv_push(out, "-mon");
 	err |= argv_push(out, "chardev=stubinit-agent,mode=control");
-	/* The session monitor: dom0's QMP sessions get a fresh connection to it each time. */
+	/* The session monitor: dom0's QMP sessions share one connection to it (qmp.h). */
 	err |= argv_push(out, "-chardev");
 	err |= argv_pushf(out, "socket,id=stubinit-qmp,path=%s,server=on,wait=off", l->qmp_sock);
 	err |= argv_push(out, "-mon");

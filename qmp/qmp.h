@@ -76,14 +76,19 @@ const char *qmp_error_desc(struct json_object *msg);
 void qmp_conn_free(struct qmp_conn *c);
 
 /*
- * The QMP path to dom0. One client session at a time over a transport (vchan in production, a
- * unix socket for tests and debugging); each session gets a fresh connection to QEMU's session
- * monitor, so the client always sees a greeting. A firewall stands in both directions: toward the
- * client only complete, well-formed objects within the size cap, re-serialized compactly and
- * CRLF-terminated, and no events; toward QEMU only well-formed commands, optionally from an
- * allow-list. Anything malformed or oversized ends the session. A leading 0x01 (the reconnect
- * marker) is never forwarded; a later one starts a new session. Nothing is buffered without bound:
- * a stalled peer stalls its own session only. Runs in the agent's event loop.
+ * The QMP path to dom0. One client session at a time over a transport (vchan in production, a unix
+ * socket for tests and debugging). Every session shares one connection to QEMU's session monitor,
+ * opened by the first and never closed while QEMU lives: a QMP client that disconnects while QEMU's
+ * output to it is in flight corrupts QEMU 7.2's heap. stubinit negotiates that connection itself
+ * and gives each session QEMU's greeting (with no capabilities on offer) and QEMU's answers to
+ * qmp_capabilities; each forwarded command carries an id of stubinit's, and its reply gets the
+ * client's id back, so a reply asked by an ended session reaches nobody. A firewall stands in both
+ * directions: toward the client only complete, well-formed objects within the size cap,
+ * re-serialized compactly and CRLF-terminated, and no events; toward QEMU only well-formed
+ * commands, optionally from an allow-list. Anything malformed or oversized from the client ends the
+ * session; from QEMU, the session and the connection (the next session connects again). A leading
+ * 0x01 (the reconnect marker) is never forwarded; a later one starts a new session. Nothing is
+ * buffered without bound: a stalled client stalls only the QMP path. Runs in the agent's event loop.
  */
 enum qmp_transport { QMP_VCHAN, QMP_UNIX };
 

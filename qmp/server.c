@@ -47,21 +47,33 @@ struct qmp_server {
 	struct libxenvchan *vc;	  /* vchan: the ring (kept across sessions) */
 	int vc_fd;
 
+	/*
+	 * QEMU's session monitor: one connection, opened for the first session and kept for every
+	 * later one. Debian's QEMU 7.2 corrupts its heap (and segfaults) when a QMP client closes
+	 * while QEMU's output to it is in flight, which a connection per session did all the time.
+	 */
+	int qemu_fd;
+	bool qemu_registered;
+	struct qmp_framer *from_qemu;
+	struct buf to_qemu;		/* whole commands only: kept when a session ends */
+	struct json_object *greeting;	/* QEMU's, with no capabilities; NULL until it came */
+	struct loop_timer *retry;	/* connecting to QEMU again after EAGAIN */
+	unsigned connect_tries;
+	unsigned long seq;		/* numbers the ids stubinit gives forwarded commands */
+	bool feeding;			/* inside the QEMU framer's callbacks */
+
 	/* the session */
 	bool active;
 	bool client_eof;	  /* the client will send no more */
 	bool discard;		  /* vchan: ended by us; drop input until the client leaves */
-	bool fresh;		  /* nothing forwarded to QEMU yet */
-	int qemu_fd;
-	bool qemu_registered;
-	struct qmp_framer *from_client, *from_qemu;
-	struct buf to_qemu, to_client, held; /* held: behind a save reply being drained */
-	unsigned inflight;	  /* commands forwarded and not answered */
-	struct json_object *save_ids; /* ids of saves to /dev/fdset/1 in flight (array) */
+	bool fresh;		  /* no command from the client yet */
+	bool negotiated;	  /* the client's qmp_capabilities was answered */
+	bool owe_greeting;	  /* the session began before QEMU greeted */
+	struct qmp_framer *from_client;
+	struct buf to_client, held; /* held: behind a save reply being drained */
+	struct json_object *pending;  /* stubinit's id -> the client's id (null if none) */
+	struct json_object *save_ids; /* stubinit's ids of saves to /dev/fdset/1 in flight */
 	struct json_object *draining; /* the held save reply */
-	unsigned long gen;	  /* session generation, for late completions */
-	struct loop_timer *retry; /* connecting to QEMU again after EAGAIN */
-	unsigned connect_tries;
 	unsigned long sessions;
 };
 
@@ -155,7 +167,7 @@ static ssize_t client_write(struct qmp_server *s, const char *buf, size_t n)
 	}
 }
 
-/* ---- firewall -------------------------------------------------------------------------------- */
+/* ---- firewall and multiplexing ---------------------------------------------------------------- */
 
 /* Appends @obj compactly, CRLF-terminated: nobody downstream parses more than it must. */
 static int emit(struct buf *b, struct json_object *obj)
@@ -169,10 +181,16 @@ static int emit(struct buf *b, struct json_object *obj)
 	return 0;
 }
 
-/* stubinit's own answer to a client command it does not forward. */
-static void refuse(struct qmp_server *s, struct json_object *id, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void refuse(struct qmp_server *s, struct json_object *id, const char *fmt, ...)
+static void to_client(struct qmp_server *s, struct json_object *obj)
+{
+	emit(s->draining ? &s->held : &s->to_client, obj);
+}
+
+/* stubinit's own answer to a client command it does not forward: an error of @class. */
+static void answer_error(struct qmp_server *s, struct json_object *id, const char *class,
+			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void answer_error(struct qmp_server *s, struct json_object *id, const char *class,
+			 const char *fmt, ...)
 {
 	struct json_object *reply = json_object_new_object(), *err = json_object_new_object();
 	char desc[256];
@@ -181,13 +199,12 @@ static void refuse(struct qmp_server *s, struct json_object *id, const char *fmt
 	va_start(ap, fmt);
 	vsnprintf(desc, sizeof(desc), fmt, ap);
 	va_end(ap);
-	log_warn("qmp: %s", desc);
-	json_object_object_add(err, "class", json_object_new_string("GenericError"));
+	json_object_object_add(err, "class", json_object_new_string(class));
 	json_object_object_add(err, "desc", json_object_new_string(desc));
 	json_object_object_add(reply, "error", err);
 	if (id)
 		json_object_object_add(reply, "id", json_object_get(id));
-	emit(s->draining ? &s->held : &s->to_client, reply);
+	to_client(s, reply);
 	json_object_put(reply);
 }
 
@@ -203,31 +220,74 @@ static bool is_fdset1_save(struct json_object *cmd)
 	       !strcmp(json_object_get_string(file), "/dev/fdset/1");
 }
 
+/*
+ * The client's qmp_capabilities, answered here as QEMU would: the shared connection negotiated
+ * long ago, and the greeting the client got offers no capability to enable.
+ */
+static void negotiate(struct qmp_server *s, struct json_object *cmd, struct json_object *id)
+{
+	struct json_object *args, *enable, *reply;
+
+	if (s->negotiated) {
+		answer_error(s, id, "CommandNotFound",
+			     "Capabilities negotiation is already complete, command ignored");
+		return;
+	}
+	if (json_object_object_get_ex(cmd, "arguments", &args) &&
+	    json_object_object_get_ex(args, "enable", &enable) &&
+	    json_object_is_type(enable, json_type_array) && json_object_array_length(enable) > 0) {
+		answer_error(s, id, "GenericError", "Capability '%.64s' not available",
+			     json_object_get_string(json_object_array_get_idx(enable, 0)));
+		return;
+	}
+	s->negotiated = true;
+	reply = json_object_new_object();
+	json_object_object_add(reply, "return", json_object_new_object());
+	if (id)
+		json_object_object_add(reply, "id", json_object_get(id));
+	to_client(s, reply);
+	json_object_put(reply);
+}
+
 /* A complete object from the client. */
 static void from_client(struct json_object *obj, void *arg)
 {
 	struct qmp_server *s = arg;
 	struct json_object *id = NULL;
-	char why[192];
+	char why[192], tag[48];
 
+	s->fresh = false;
 	json_object_object_get_ex(obj, "id", &id);
 	if (qmp_fw_check_client(obj, s->allow, why, sizeof(why))) {
-		refuse(s, id, "stubinit: %s", why);
+		log_warn("qmp: stubinit: %s", why);
+		answer_error(s, id, "GenericError", "stubinit: %s", why);
 		return;
 	}
-	if (is_fdset1_save(obj) && id)
-		json_object_array_add(s->save_ids, json_object_get(id));
+	if (!strcmp(json_object_get_string(json_object_object_get(obj, "execute")),
+		    "qmp_capabilities")) {
+		negotiate(s, obj, id);
+		return;
+	}
+	if (!s->negotiated) {
+		answer_error(s, id, "CommandNotFound",
+			     "Expecting capabilities negotiation with 'qmp_capabilities'");
+		return;
+	}
+	/* QEMU answers stubinit's id; the reply gets the client's back (or none, as it came). */
+	snprintf(tag, sizeof(tag), "stubinit-%lu", ++s->seq);
+	json_object_object_add(s->pending, tag, id ? json_object_get(id) : NULL);
+	json_object_object_add(obj, "id", json_object_new_string(tag));
+	if (is_fdset1_save(obj))
+		json_object_array_add(s->save_ids, json_object_new_string(tag));
 	emit(&s->to_qemu, obj);
-	s->inflight++;
-	s->fresh = false;
 }
 
-static int take_save_id(struct qmp_server *s, struct json_object *id)
+static int take_save_id(struct qmp_server *s, const char *tag)
 {
 	size_t n = json_object_array_length(s->save_ids);
 
-	for (size_t i = 0; id && i < n; i++) {
-		if (json_object_equal(json_object_array_get_idx(s->save_ids, i), id)) {
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(json_object_get_string(json_object_array_get_idx(s->save_ids, i)), tag)) {
 			json_object_array_del_idx(s->save_ids, i, 1);
 			return 1;
 		}
@@ -235,28 +295,69 @@ static int take_save_id(struct qmp_server *s, struct json_object *id)
 	return 0;
 }
 
+/* QEMU's greeting, as every session's client gets it: no capabilities on offer (oob would need
+ * a connection of its own). */
+static void take_greeting(struct qmp_server *s, struct json_object *obj)
+{
+	struct json_object *qmp;
+
+	json_object_put(s->greeting);
+	s->greeting = NULL;
+	if (json_object_deep_copy(obj, &s->greeting, NULL) < 0)
+		return;
+	if (json_object_object_get_ex(s->greeting, "QMP", &qmp) &&
+	    json_object_is_type(qmp, json_type_object))
+		json_object_object_add(qmp, "capabilities", json_object_new_array());
+	if (s->active && !s->discard && s->owe_greeting) {
+		s->owe_greeting = false;
+		to_client(s, s->greeting);
+	}
+}
+
 /* A complete object from QEMU's session monitor. */
 static void from_qemu(struct json_object *obj, void *arg)
 {
 	struct qmp_server *s = arg;
-	struct json_object *id = NULL, *v;
+	struct json_object *id = NULL, *client_id, *v;
+	char tag[48];
+	bool saved;
 
-	if (!qmp_fw_pass_qemu(obj))
+	if (json_object_object_get_ex(obj, "QMP", &v)) {
+		take_greeting(s, obj);
 		return;
-	json_object_object_get_ex(obj, "id", &id);
-	if (json_object_object_get_ex(obj, "return", &v) || json_object_object_get_ex(obj, "error", &v)) {
-		if (s->inflight)
-			s->inflight--;
-		if (take_save_id(s, id) && json_object_object_get_ex(obj, "return", &v) &&
-		    !s->draining && s->cfg.save) {
-			/* libxl reads the saved file right after this reply: hold it until the
-			 * state has reached console 1. */
-			s->draining = json_object_get(obj);
-			s->cfg.save(s, s->cfg.save_arg);
-			return;
-		}
 	}
-	emit(s->draining ? &s->held : &s->to_client, obj);
+	if (!qmp_fw_pass_qemu(obj) ||
+	    (!json_object_object_get_ex(obj, "return", &v) &&
+	     !json_object_object_get_ex(obj, "error", &v)))
+		return;
+	if (!json_object_object_get_ex(obj, "id", &id) || !json_object_is_type(id, json_type_string))
+		return;
+	snprintf(tag, sizeof(tag), "%s", json_object_get_string(id));
+	if (!strcmp(tag, "stubinit-capabilities")) {
+		if (qmp_error_desc(obj))
+			log_warn("qmp: QEMU refused stubinit's qmp_capabilities: %s",
+				 qmp_error_desc(obj));
+		return;
+	}
+	if (!json_object_object_get_ex(s->pending, tag, &client_id)) {
+		/* Asked by a session that has ended: nobody to tell. */
+		log_debug("qmp: reply %s dropped: its session has ended", tag);
+		return;
+	}
+	if (client_id)
+		json_object_object_add(obj, "id", json_object_get(client_id));
+	else
+		json_object_object_del(obj, "id");
+	json_object_object_del(s->pending, tag);
+	saved = take_save_id(s, tag) && json_object_object_get_ex(obj, "return", &v);
+	if (saved && !s->draining && s->cfg.save) {
+		/* libxl reads the saved file right after this reply: hold it until the state has
+		 * reached console 1. */
+		s->draining = json_object_get(obj);
+		s->cfg.save(s, s->cfg.save_arg);
+		return;
+	}
+	to_client(s, obj);
 }
 
 void qmp_server_save_done(struct qmp_server *s, const char *error)
@@ -269,7 +370,9 @@ void qmp_server_save_done(struct qmp_server *s, const char *error)
 	if (s->active && !s->discard) {
 		if (error) {
 			json_object_object_get_ex(reply, "id", &id);
-			refuse(s, id, "stubinit: the saved state did not reach console 1: %s", error);
+			log_warn("qmp: the saved state did not reach console 1: %s", error);
+			answer_error(s, id, "GenericError",
+				     "stubinit: the saved state did not reach console 1: %s", error);
 		} else {
 			emit(&s->to_client, reply);
 		}
@@ -280,12 +383,13 @@ void qmp_server_save_done(struct qmp_server *s, const char *error)
 	buf_clear(&s->held);
 	json_object_put(reply);
 	/* Not only update_interest(): a vchan client has no fd that turns writable, so nothing
-	 * would send the released reply, and QEMU's side is read again from here on. */
-	if (s->active)
+	 * would send the released reply, and QEMU's side is read again from here on. (Called back
+	 * from inside the framer, the pump around it does that.) */
+	if (!s->feeding)
 		pump(s, 0);
 }
 
-/* ---- the session ----------------------------------------------------------------------------- */
+/* ---- QEMU's connection ----------------------------------------------------------------------- */
 
 static int connect_qemu(struct qmp_server *s)
 {
@@ -296,7 +400,7 @@ static int connect_qemu(struct qmp_server *s)
 	if (fd < 0)
 		return -errno;
 	/* A unix connect either completes at once or fails: EAGAIN means QEMU's listen backlog
-	 * is full (it has not taken the last session's close yet), which the caller retries. */
+	 * is full, which the caller retries. */
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int err = errno;
 
@@ -310,57 +414,51 @@ static void on_qemu_io(int fd, uint32_t events, void *arg);
 
 static void close_qemu(struct qmp_server *s)
 {
-	if (s->qemu_fd < 0)
-		return;
-	loop_remove(s->qemu_fd);
-	close(s->qemu_fd);
+	if (s->qemu_fd >= 0) {
+		loop_remove(s->qemu_fd);
+		close(s->qemu_fd);
+	}
 	s->qemu_fd = -1;
 	s->qemu_registered = false;
+	qmp_framer_free(s->from_qemu);
+	s->from_qemu = NULL;
+	buf_clear(&s->to_qemu);
+	json_object_put(s->greeting);
+	s->greeting = NULL;
 }
 
-/* A fresh QEMU connection and clean state: what every session starts with. */
-static int open_qemu(struct qmp_server *s)
+/* The connection is up: stubinit negotiates for every session to come. */
+static int adopt_qemu(struct qmp_server *s, int fd)
 {
-	int fd;
+	struct json_object *caps = json_object_new_object();
 
-	close_qemu(s);
-	qmp_framer_free(s->from_client);
-	qmp_framer_free(s->from_qemu);
-	s->from_client = qmp_framer_new(s->cfg.max_message);
 	s->from_qemu = qmp_framer_new(s->cfg.max_message);
-	buf_clear(&s->to_qemu);
-	buf_clear(&s->to_client);
-	s->inflight = 0;
-	s->fresh = true;
-	json_object_put(s->save_ids);
-	s->save_ids = json_object_new_array();
-	fd = connect_qemu(s);
-	if (fd == -EAGAIN && s->from_client && s->from_qemu && s->save_ids) {
-		/* QEMU's one-slot listen backlog still holds the last session: there is no event for
-		 * room in it, so a timer retries (5 ms, at most 200 times); the client's bytes wait. */
-		s->connect_tries = 0;
-		loop_timer_arm(s->retry, 5, 5);
-		return 0;
-	}
-	if (fd < 0 || !s->from_client || !s->from_qemu || !s->save_ids) {
-		log_errno(LV_ERROR, fd < 0 ? fd : ENOMEM, "qmp: cannot connect to QEMU's monitor %s",
-			  s->qemu_path);
-		if (fd >= 0)
-			close(fd);
+	if (!caps || !s->from_qemu || loop_add(fd, EPOLLIN, on_qemu_io, s) < 0) {
+		json_object_put(caps);
+		close(fd);
 		return -1;
 	}
 	s->qemu_fd = fd;
-	if (loop_add(fd, EPOLLIN, on_qemu_io, s) < 0) {
-		close(fd);
-		s->qemu_fd = -1;
-		return -1;
-	}
 	s->qemu_registered = true;
+	json_object_object_add(caps, "execute", json_object_new_string("qmp_capabilities"));
+	json_object_object_add(caps, "id", json_object_new_string("stubinit-capabilities"));
+	emit(&s->to_qemu, caps);
+	json_object_put(caps);
+	log_info("qmp: connected to QEMU's session monitor %s (one connection for all sessions)",
+		 s->qemu_path);
 	return 0;
 }
 
-static void on_listen(int fd, uint32_t events, void *arg);
-static void on_client_io(int fd, uint32_t events, void *arg);
+/* QEMU closed the connection (it died) or broke the stream: every session after this one
+ * connects again. */
+static void lose_qemu(struct qmp_server *s, const char *why)
+{
+	close_qemu(s);
+	if (s->active && !s->discard)
+		end_session(s, why);
+	else
+		log_warn("qmp: %s", why);
+}
 
 static void on_retry(void *arg)
 {
@@ -375,26 +473,81 @@ static void on_retry(void *arg)
 	if (fd == -EAGAIN && ++s->connect_tries < 200)
 		return;
 	loop_timer_arm(s->retry, 0, 0);
-	if (fd < 0 || loop_add(fd, EPOLLIN, on_qemu_io, s) < 0) {
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0 || adopt_qemu(s, fd) < 0) {
 		end_session(s, "QEMU's monitor is not reachable");
 		return;
 	}
-	s->qemu_fd = fd;
-	s->qemu_registered = true;
 	pump(s, 0);
 }
+
+/* The shared connection, made if there is none yet. */
+static int ensure_qemu(struct qmp_server *s)
+{
+	int fd;
+
+	if (s->qemu_fd >= 0)
+		return 0;
+	close_qemu(s);
+	fd = connect_qemu(s);
+	if (fd == -EAGAIN) {
+		/* There is no event for room in QEMU's listen backlog: a timer retries (5 ms, at
+		 * most 200 times); the client's bytes wait. */
+		s->connect_tries = 0;
+		loop_timer_arm(s->retry, 5, 5);
+		return 0;
+	}
+	if (fd < 0) {
+		log_errno(LV_ERROR, fd, "qmp: cannot connect to QEMU's monitor %s", s->qemu_path);
+		return -1;
+	}
+	return adopt_qemu(s, fd);
+}
+
+/* ---- the session ----------------------------------------------------------------------------- */
+
+/* Commands in flight are forgotten: their replies are dropped as they arrive. */
+static int forget_commands(struct qmp_server *s)
+{
+	buf_clear(&s->to_client);
+	json_object_put(s->pending);
+	s->pending = json_object_new_object();
+	json_object_put(s->save_ids);
+	s->save_ids = json_object_new_array();
+	return s->pending && s->save_ids ? 0 : -ENOMEM;
+}
+
+/* A clean slate for the session's client: what begin_session and a reconnect marker give. */
+static int new_session(struct qmp_server *s)
+{
+	int err = forget_commands(s);
+
+	qmp_framer_free(s->from_client);
+	s->from_client = qmp_framer_new(s->cfg.max_message);
+	s->fresh = true;
+	s->negotiated = false;
+	s->owe_greeting = !s->greeting;
+	s->sessions++;
+	if (err || !s->from_client)
+		return -ENOMEM;
+	if (s->greeting)
+		to_client(s, s->greeting);
+	return 0;
+}
+
+static void on_listen(int fd, uint32_t events, void *arg);
+static void on_client_io(int fd, uint32_t events, void *arg);
 
 static void begin_session(struct qmp_server *s)
 {
 	s->active = true;
 	s->discard = false;
 	s->client_eof = false;
-	s->gen++;
-	s->sessions++;
+	if (new_session(s) < 0) {
+		end_session(s, "out of memory");
+		return;
+	}
 	log_debug("qmp: session %lu begins", s->sessions);
-	if (open_qemu(s) < 0)
+	if (ensure_qemu(s) < 0)
 		end_session(s, "QEMU's monitor is not reachable");
 }
 
@@ -406,10 +559,8 @@ static void end_session(struct qmp_server *s, const char *why)
 		log_warn("qmp: session %lu ended: %s", s->sessions, why);
 	else
 		log_debug("qmp: session %lu ended", s->sessions);
-	close_qemu(s);
 	loop_timer_arm(s->retry, 0, 0);
-	buf_clear(&s->to_qemu);
-	buf_clear(&s->to_client);
+	forget_commands(s);
 	/* A save still draining finishes on its own; its reply has nobody to go to. */
 	s->active = false;
 	if (s->cfg.transport == QMP_UNIX) {
@@ -425,6 +576,7 @@ static void end_session(struct qmp_server *s, const char *why)
 		s->discard = true;
 		s->active = true;
 	}
+	update_interest(s);
 }
 
 /* ---- pumping --------------------------------------------------------------------------------- */
@@ -443,15 +595,14 @@ static void feed_client_bytes(struct qmp_server *s, const char *p, size_t n)
 		}
 		if (!mark)
 			return;
-		/* The reconnect marker: never forwarded; after any traffic, a new session. */
+		/* The reconnect marker: never forwarded; after any traffic, a new session (with a
+		 * greeting of its own: the client cannot tell it from a new connection). */
 		if (!s->fresh || qmp_framer_pending(s->from_client)) {
 			log_info("qmp: reconnect marker: new session");
-			if (open_qemu(s) < 0) {
-				end_session(s, "QEMU's monitor is not reachable");
+			if (new_session(s) < 0) {
+				end_session(s, "out of memory");
 				return;
 			}
-			s->sessions++;
-			s->gen++;
 		}
 		p = mark + 1;
 		n -= chunk + 1;
@@ -498,42 +649,49 @@ static void pump_client_out(struct qmp_server *s)
 	}
 }
 
+/* Whether QEMU is read now: always, unless a live session's client is behind or a save reply is
+ * being held (replies for nobody are read and dropped). */
+static bool read_qemu(const struct qmp_server *s)
+{
+	return !(s->active && !s->discard) ||
+	       (!s->draining && buf_pending(&s->to_client) < s->cfg.max_message);
+}
+
 static void pump_qemu(struct qmp_server *s, uint32_t events)
 {
 	char buf[4096];
 
-	if (s->qemu_fd < 0)
-		return; /* still connecting */
-	while (s->active && !s->discard && buf_pending(&s->to_qemu)) {
+	while (s->qemu_fd >= 0 && buf_pending(&s->to_qemu)) {
 		ssize_t n = send(s->qemu_fd, s->to_qemu.d + s->to_qemu.off, buf_pending(&s->to_qemu),
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			break;
 		if (n < 0) {
-			end_session(s, "QEMU's monitor closed");
+			lose_qemu(s, "QEMU's monitor closed");
 			return;
 		}
 		buf_consumed(&s->to_qemu, (size_t)n);
 	}
 	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		return;
-	/* A client that does not read stalls this session's QEMU side, nothing else. */
-	while (s->active && !s->discard && !s->draining &&
-	       buf_pending(&s->to_client) < s->cfg.max_message) {
+	/* A client that does not read stalls QEMU's side, nothing else. */
+	while (s->qemu_fd >= 0 && read_qemu(s)) {
 		ssize_t n = read(s->qemu_fd, buf, sizeof(buf));
 		int err;
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			break;
 		if (n <= 0) {
-			end_session(s, "QEMU closed the session monitor");
+			lose_qemu(s, "QEMU closed the session monitor");
 			return;
 		}
+		s->feeding = true;
 		err = qmp_framer_feed(s->from_qemu, buf, (size_t)n, from_qemu, s);
+		s->feeding = false;
 		if (err) {
-			end_session(s, err == -EMSGSIZE ? "QEMU message over the size cap (qmp-max-message)"
-							: "malformed JSON from QEMU");
+			lose_qemu(s, err == -EMSGSIZE ? "QEMU message over the size cap (qmp-max-message)"
+						     : "malformed JSON from QEMU");
 			return;
 		}
 	}
@@ -542,23 +700,17 @@ static void pump_qemu(struct qmp_server *s, uint32_t events)
 /* Half-closed client: everything it asked is answered and sent. */
 static void maybe_finish(struct qmp_server *s)
 {
-	if (s->active && s->client_eof && !s->inflight && !s->draining &&
-	    !buf_pending(&s->to_qemu) && !buf_pending(&s->to_client))
+	if (s->active && s->client_eof && !json_object_object_length(s->pending) && !s->draining &&
+	    !buf_pending(&s->to_client))
 		end_session(s, NULL);
 }
 
 static void update_interest(struct qmp_server *s)
 {
-	if (!s->active)
-		return;
 	if (s->qemu_registered)
-		loop_modify(s->qemu_fd,
-			    (!s->discard && !s->draining &&
-					     buf_pending(&s->to_client) < s->cfg.max_message
-				     ? EPOLLIN
-				     : 0) |
-				    (buf_pending(&s->to_qemu) ? EPOLLOUT : 0));
-	if (s->cfg.transport == QMP_UNIX && s->client_fd >= 0)
+		loop_modify(s->qemu_fd, (read_qemu(s) ? EPOLLIN : 0) |
+						(buf_pending(&s->to_qemu) ? EPOLLOUT : 0));
+	if (s->active && s->cfg.transport == QMP_UNIX && s->client_fd >= 0)
 		loop_modify(s->client_fd,
 			    (!s->client_eof && buf_pending(&s->to_qemu) < TO_QEMU_LIMIT ? EPOLLIN : 0) |
 				    (buf_pending(&s->to_client) ? EPOLLOUT : 0));
@@ -712,9 +864,10 @@ void qmp_server_stop(struct qmp_server *s)
 		loop_remove(s->vc_fd);
 		libxenvchan_close(s->vc);
 	}
+	close_qemu(s);
 	loop_timer_free(s->retry);
 	qmp_framer_free(s->from_client);
-	qmp_framer_free(s->from_qemu);
+	json_object_put(s->pending);
 	json_object_put(s->save_ids);
 	json_object_put(s->draining);
 	buf_clear(&s->held);
