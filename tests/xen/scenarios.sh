@@ -529,7 +529,7 @@ scn_nic() {
 # ("retry <name>: ..." lines), never hidden. Any other failure stands, and so does a third one.
 corruption_sign() {
 	local l
-	l=$(stubinit_lines | grep -a -m1 -oE 'QEMU killed by signal (11|6|7|4)[^;]*|symbol lookup error[^;]*')
+	l=$(stubinit_lines | grep -a -m1 -oE 'QEMU killed by signal (11|6|7|4)[^;]*|symbol lookup error[^;]*|Inconsistency detected by ld.so[^;]*')
 	if [ -n "$l" ]; then
 		echo "stubinit's log: $l"
 		return
