@@ -52,8 +52,7 @@ struct qmp_server {
 	 * later one. Debian's QEMU 7.2 corrupts its heap (and segfaults) when a QMP client closes
 	 * while QEMU's output to it is in flight, which a connection per session did all the time.
 	 */
-	int qemu_fd;
-	bool qemu_registered;
+	int qemu_fd;			/* registered in the loop while open */
 	struct qmp_framer *from_qemu;
 	struct buf to_qemu;		/* whole commands only: kept when a session ends */
 	struct json_object *greeting;	/* QEMU's, with no capabilities; NULL until it came */
@@ -186,26 +185,43 @@ static void to_client(struct qmp_server *s, struct json_object *obj)
 	emit(s->draining ? &s->held : &s->to_client, obj);
 }
 
-/* stubinit's own answer to a client command it does not forward: an error of @class. */
-static void answer_error(struct qmp_server *s, struct json_object *id, const char *class,
-			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void answer_error(struct qmp_server *s, struct json_object *id, const char *class,
-			 const char *fmt, ...)
+/* stubinit's own answer to a client command it does not forward: {@key: @value} (taken) with the
+ * command's id. */
+static void answer(struct qmp_server *s, struct json_object *id, const char *key,
+		   struct json_object *value)
 {
-	struct json_object *reply = json_object_new_object(), *err = json_object_new_object();
+	struct json_object *reply = json_object_new_object();
+
+	json_object_object_add(reply, key, value);
+	if (id)
+		json_object_object_add(reply, "id", json_object_get(id));
+	to_client(s, reply);
+	json_object_put(reply);
+}
+
+static void answer_error(struct qmp_server *s, struct json_object *id, const char *class,
+			 const char *desc)
+{
+	struct json_object *err = json_object_new_object();
+
+	json_object_object_add(err, "class", json_object_new_string(class));
+	json_object_object_add(err, "desc", json_object_new_string(desc));
+	answer(s, id, "error", err);
+}
+
+/* A refusal of stubinit's own (not QEMU's protocol): logged, and a GenericError with the reason. */
+static void refuse(struct qmp_server *s, struct json_object *id, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void refuse(struct qmp_server *s, struct json_object *id, const char *fmt, ...)
+{
 	char desc[256];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(desc, sizeof(desc), fmt, ap);
 	va_end(ap);
-	json_object_object_add(err, "class", json_object_new_string(class));
-	json_object_object_add(err, "desc", json_object_new_string(desc));
-	json_object_object_add(reply, "error", err);
-	if (id)
-		json_object_object_add(reply, "id", json_object_get(id));
-	to_client(s, reply);
-	json_object_put(reply);
+	log_warn("qmp: %s", desc);
+	answer_error(s, id, "GenericError", desc);
 }
 
 static bool is_fdset1_save(struct json_object *cmd)
@@ -226,7 +242,8 @@ static bool is_fdset1_save(struct json_object *cmd)
  */
 static void negotiate(struct qmp_server *s, struct json_object *cmd, struct json_object *id)
 {
-	struct json_object *args, *enable, *reply;
+	struct json_object *args, *enable;
+	char desc[128];
 
 	if (s->negotiated) {
 		answer_error(s, id, "CommandNotFound",
@@ -236,17 +253,13 @@ static void negotiate(struct qmp_server *s, struct json_object *cmd, struct json
 	if (json_object_object_get_ex(cmd, "arguments", &args) &&
 	    json_object_object_get_ex(args, "enable", &enable) &&
 	    json_object_is_type(enable, json_type_array) && json_object_array_length(enable) > 0) {
-		answer_error(s, id, "GenericError", "Capability '%.64s' not available",
-			     json_object_get_string(json_object_array_get_idx(enable, 0)));
+		snprintf(desc, sizeof(desc), "Capability '%.64s' not available",
+			 json_object_get_string(json_object_array_get_idx(enable, 0)));
+		answer_error(s, id, "GenericError", desc);
 		return;
 	}
 	s->negotiated = true;
-	reply = json_object_new_object();
-	json_object_object_add(reply, "return", json_object_new_object());
-	if (id)
-		json_object_object_add(reply, "id", json_object_get(id));
-	to_client(s, reply);
-	json_object_put(reply);
+	answer(s, id, "return", json_object_new_object());
 }
 
 /* A complete object from the client. */
@@ -259,8 +272,7 @@ static void from_client(struct json_object *obj, void *arg)
 	s->fresh = false;
 	json_object_object_get_ex(obj, "id", &id);
 	if (qmp_fw_check_client(obj, s->allow, why, sizeof(why))) {
-		log_warn("qmp: stubinit: %s", why);
-		answer_error(s, id, "GenericError", "stubinit: %s", why);
+		refuse(s, id, "stubinit: %s", why);
 		return;
 	}
 	if (!strcmp(json_object_get_string(json_object_object_get(obj, "execute")),
@@ -370,9 +382,7 @@ void qmp_server_save_done(struct qmp_server *s, const char *error)
 	if (s->active && !s->discard) {
 		if (error) {
 			json_object_object_get_ex(reply, "id", &id);
-			log_warn("qmp: the saved state did not reach console 1: %s", error);
-			answer_error(s, id, "GenericError",
-				     "stubinit: the saved state did not reach console 1: %s", error);
+			refuse(s, id, "stubinit: the saved state did not reach console 1: %s", error);
 		} else {
 			emit(&s->to_client, reply);
 		}
@@ -419,7 +429,6 @@ static void close_qemu(struct qmp_server *s)
 		close(s->qemu_fd);
 	}
 	s->qemu_fd = -1;
-	s->qemu_registered = false;
 	qmp_framer_free(s->from_qemu);
 	s->from_qemu = NULL;
 	buf_clear(&s->to_qemu);
@@ -439,7 +448,6 @@ static int adopt_qemu(struct qmp_server *s, int fd)
 		return -1;
 	}
 	s->qemu_fd = fd;
-	s->qemu_registered = true;
 	json_object_object_add(caps, "execute", json_object_new_string("qmp_capabilities"));
 	json_object_object_add(caps, "id", json_object_new_string("stubinit-capabilities"));
 	emit(&s->to_qemu, caps);
@@ -707,7 +715,7 @@ static void maybe_finish(struct qmp_server *s)
 
 static void update_interest(struct qmp_server *s)
 {
-	if (s->qemu_registered)
+	if (s->qemu_fd >= 0)
 		loop_modify(s->qemu_fd, (read_qemu(s) ? EPOLLIN : 0) |
 						(buf_pending(&s->to_qemu) ? EPOLLOUT : 0));
 	if (s->active && s->cfg.transport == QMP_UNIX && s->client_fd >= 0)
