@@ -377,7 +377,7 @@ other_guest() {
 		"${@/#/-e}" "$T/stubvm.cfg" >"$CFG"
 }
 other_guest_end() {
-	SEGFAULTED=$(corruption_sign)
+	OTHER_SIGN=$(corruption_sign)
 	if [ "$RESULT" != PASS ]; then
 		DUMP=1
 		dump_logs
@@ -521,8 +521,8 @@ scn_nic() {
 
 # ---- runner ---------------------------------------------------------------------------------
 
-# The emulated machine corrupts a process's memory now and then (QEMU 7.2's TCG; tests/xen/README.md
-# "Memory corruption under emulation"): QEMU in the stubdomain segfaults, xl in dom0 dies of SIGSEGV
+# A process's memory is corrupted now and then (with Debian's kernel in the stubdomain, not with the
+# stubdomain kernel; tests/xen/README.md, "Memory corruption under emulation"): QEMU in the stubdomain segfaults, xl in dom0 dies of SIGSEGV
 # or of glibc's heap checks, the domain builder finds the kernel image corrupt, the dynamic linker
 # misses a symbol that is there. A scenario that failed with one of these signs runs again on a
 # fresh guest, at most twice; each retry and its sign are printed and counted by tests/xen/run
@@ -540,19 +540,19 @@ corruption_sign() {
 	*"File is corrupt"* | *"corrupted"* | *"malloc()"*) echo "corrupt data: ${REASON:0:120}" ;;
 	esac
 }
-SEGFAULTED=''	# set by other_guest_end: the sign was in another guest's log
+OTHER_SIGN=''	# set by other_guest_end: the sign was in another guest's log
 run_scenario() {
 	local line secs retried='' tries=0 sign
 	SCN=$1
 	while :; do
-		RESULT='' REASON='' DUMP='' SEGFAULTED='' NOTE=''
+		RESULT='' REASON='' DUMP='' OTHER_SIGN='' NOTE=''
 		T0=$(us)
 		echo "@@ $SCN: start"
 		"scn_${SCN//-/_}"
 		[ -n "$RESULT" ] || fail "ended without a verdict"
 		sign=''
 		[ "$RESULT" != FAIL ] || [ -n "$NO_RETRY" ] || [ "$tries" -ge 2 ] ||
-			sign=${SEGFAULTED:-$(corruption_sign)}
+			sign=${OTHER_SIGN:-$(corruption_sign)}
 		if [ -n "$sign" ]; then
 			dump_logs
 			tries=$((tries + 1))
@@ -560,7 +560,7 @@ run_scenario() {
 			echo "retry $SCN: $sign - $REASON"
 			# A scenario with a guest of its own destroyed it already (other_guest_end), and
 			# G is stubvm again, which must stay.
-			if [ -z "$SEGFAULTED" ]; then
+			if [ -z "$OTHER_SIGN" ]; then
 				ids
 				[ -z "$GD" ] || xl_t "$XL_TIMEOUT" destroy "$G" >/dev/null 2>&1
 				wait_for 30 "$G gone" eval '! in_xl_list'
