@@ -34,8 +34,8 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 XSD_SRCS := $(wildcard tests/xenstored/*.c)
 
-.PHONY: all deps deps-static deps-image static image image-debian image-trixie check check-xen check-xen-4.20 clang demo \
-	demo-local bench clean format \
+.PHONY: all deps deps-static deps-image static image image-debian image-trixie check check-xen \
+	check-xen-4.20 clang demo demo-local bench clean format \
 	fuzz fuzz-build \
 	sanitize-build
 all: $(BUILD)/stubinit
