@@ -67,7 +67,7 @@ $(BUILD)/test-xenstored: $(XSD_SRCS) $(wildcard tests/xenstored/*.h) | deps
 # Every tier; a plain `make check` also runs unit and local against the ASan+UBSan build and the
 # local tier under valgrind (CHECK_ALL); `make check SANITIZE=1` runs only the sanitized build.
 check: $(BUILD)/stubinit $(BUILD)/unit-tests $(BUILD)/test-xenstored build/stubinit.static clang \
-	fuzz-build $(if $(SANITIZE),,sanitize-build) image $(if $(SANITIZE),,image-debian)
+	fuzz-build $(if $(SANITIZE),,sanitize-build) image $(if $(SANITIZE),,image-debian image-trixie)
 	@BUILD=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) FUZZ_SECONDS=$${FUZZ_SECONDS:-60} \
 		CHECK_ALL=$(if $(SANITIZE),0,1) tests/run
 

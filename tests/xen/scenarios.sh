@@ -14,7 +14,7 @@
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-SCENARIOS=(create qmp boot-time save restore qemu-crash destroy nic)
+SCENARIOS=(create qmp boot-time save restore qemu-crash destroy nic cd)
 T=/root/tests
 G=stubvm
 CFG=$T/$G.cfg
@@ -549,6 +549,84 @@ scn_nic() {
 			pass
 		fi
 	fi
+	other_guest_end
+}
+
+# CD-ROM change (Xen 4.20 and later: docs/misc/stubdom.txt, "CD-ROM changing"). A guest of its own,
+# cdvm, starts with cd1 in hdc (vbd 5632). `xl cd-insert` has libxl eject the medium over QMP,
+# remove-fd the fdset of the vbd's last medium, swap the stubdomain's vbd for a phy one (dom0's
+# block script: a loop device over the file), wait for an fdset whose opaque is "stub-devid:5632"
+# (stubinit's add-fd, on the vbd's uevent) and blockdev-change-medium to it. What QEMU reads from
+# the medium is checked each time through HMP's qemu-io: the path from the file in dom0 through
+# blkback, blkfront, stubinit's fd and QEMU's fdset to the guest's drive. Then cd-eject (an empty
+# medium, which libxl also waits to see in an fdset) and cd-insert of cd1 again. On 4.17, libxl
+# refuses cd-insert for a guest with a stubdomain, so the scenario is an XFAIL there.
+CD_VDEV=hdc CD_DEVID=5632 CD_DRIVE=ide-5632
+# What QEMU reads from the medium's first 16 bytes: HMP's qemu-io prints its hex dump on QEMU's
+# stdout, which stubinit logs to console 0 ("qemu: 00000000:  53 54 ...  STUBINIT.CD.ONE.").
+cd_dumps() { dm_log | grep -a 'stubinit [a-z]*: qemu: 00000000: ' | grep -ao 'STUBINIT.CD.[A-Z]*'; }
+cd_reads() {
+	local n out
+	n=$(cd_dumps | wc -l)
+	out=$(xl_t 30 qemu-monitor-command "$G" "qemu-io -d $CD_DRIVE \"read -v 0 16\"" 2>&1 | tr -d '\r')
+	[ -z "$out" ] || step "qemu-io: $(echo "$out" | head -n 2 | paste -sd' ')"
+	wait_for 20 "qemu-io's dump in $G's console 0 log" eval "[ \$(cd_dumps | wc -l) -gt $n ]" >&2 &&
+		cd_dumps | tail -n 1
+}
+cd_block() { xl_t 30 qemu-monitor-command "$G" 'info block' 2>&1 | tr -d '\r' | grep -a -A1 "^$CD_DRIVE" | paste -sd' '; }
+# "xl cd-insert|cd-eject ..." under libxl's own 40 s bound; 0, or a fail verdict and 1
+cd_step() {
+	local rc=0 out
+	step "xl $*"
+	out=$(xl_t 60 -v "$@" 2>&1) || rc=$?
+	[ "$rc" = 0 ] && return 0
+	fail "xl $* exited with status $rc: $(echo "$out" | tr -d '\r' | grep -aiE 'error|fail|time' | tail -n 2 | paste -sd' ')"
+	return 1
+}
+# stubinit's add-fd lines for the CD's vbd so far (a count)
+cd_handed() { stubinit_lines | grep -ac "cdrom: vbd $CD_DEVID appeared as .*add-fd with opaque stub-devid:$CD_DEVID"; }
+# cd_expect TEXT|"" AFTER: QEMU reads TEXT from the drive (or, for "", the drive has no medium);
+# 0, or a fail verdict and 1
+cd_expect() {
+	local want=$1 got block
+	block=$(cd_block)
+	step "info block: $block"
+	if [ -z "$want" ]; then
+		[[ $block == *"not inserted"* ]] && return 0
+		fail "after $2, $CD_DRIVE still has a medium: $block"
+		return 1
+	fi
+	got=$(cd_reads)
+	step "QEMU reads '${got:-nothing}' from $CD_DRIVE"
+	[ "$got" = "$want" ] && return 0
+	fail "after $2, QEMU read '${got:-nothing}' from $CD_DRIVE, not '$want': $block"
+	return 1
+}
+scn_cd() {
+	local n
+	if [ "$XEN_VER" = 4.17 ]; then
+		xfail "Xen 4.17's libxl refuses cd-insert for a guest with a stubdomain (4.20 and later support it)"
+		return
+	fi
+	for n in ONE TWO; do
+		{ printf 'STUBINIT-CD-%s\n' "$n"; head -c 1048560 /dev/zero; } >"$T/cd-${n,,}.iso"
+	done
+	other_guest cdvm "/^disk = /s|\]$|, 'format=raw,vdev=$CD_VDEV,devtype=cdrom,access=ro,backendtype=phy,target=$T/cd-one.iso' ]|"
+	CREATE_PAUSED=1	# QMP and the stubdomain's devices are what is tested; the guest need not run
+	if create_guest && cd_expect STUBINIT.CD.ONE "xl create" &&
+		cd_step cd-insert "$G" "$CD_VDEV" "$T/cd-two.iso" && cd_expect STUBINIT.CD.TWO "xl cd-insert" &&
+		cd_step cd-eject "$G" "$CD_VDEV" && cd_expect '' "xl cd-eject" &&
+		cd_step cd-insert "$G" "$CD_VDEV" "$T/cd-one.iso" && cd_expect STUBINIT.CD.ONE "a second xl cd-insert"; then
+		n=$(cd_handed)
+		step "stubinit: $(stubinit_lines | grep -a 'cdrom: ' | sed 's/.*stubinit [a-z]*: //' | tail -n 6 | paste -sd';')"
+		if [ "$n" != 3 ]; then
+			fail "stubinit handed vbd $CD_DEVID to QEMU $n times, not 3 (two media and the empty one)"
+		else
+			pass
+			REASON="cd-insert, cd-eject, cd-insert: QEMU read each medium through stubinit's fd"
+		fi
+	fi
+	rm -f "$T"/cd-one.iso "$T"/cd-two.iso
 	other_guest_end
 }
 
