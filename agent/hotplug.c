@@ -482,6 +482,14 @@ static void pci_appeared(const char *slot, const char *driver)
 
 	log_info("pci: %s hot-plugged into the stubdomain%s%s", slot, driver ? "; driver " : "",
 		 driver ? driver : "");
+	/* xen-pci-passthrough reads the device's capabilities from sysfs, past the first 64 bytes of
+	 * its config space, which Linux shows only to CAP_SYS_ADMIN. */
+	if (!supervise_qemu_privileged())
+		log_error("pci: %s: QEMU runs deprivileged (key stubinit.qemu-user=%s), and Linux "
+			  "shows a process without CAP_SYS_ADMIN only the first 64 bytes of a PCI "
+			  "device's config space: QEMU's xen-pci-passthrough will fail on its "
+			  "capabilities; a guest with PCI devices needs stubinit.qemu-user=root",
+			  slot, key(K_QEMU_USER)->str);
 	if (!driver)
 		return;
 	/* QEMU passes it through; a stubdomain driver on it would fight QEMU. */

@@ -125,7 +125,9 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 	[K_QEMU_USER] = { .name = "qemu-user", .type = KT_STRING, .def = "65534:65534",
 			  .since = "0.1",
 			  .help = "uid:gid QEMU runs as, with no capabilities and no new privileges; "
-				  "root keeps it privileged (debugging only)" },
+				  "root keeps it privileged (for debugging, and for guests with PCI "
+				  "passthrough: QEMU reads config space that Linux shows only to "
+				  "CAP_SYS_ADMIN)" },
 	[K_QEMU_SANDBOX] = { .name = "qemu-sandbox", .type = KT_CHOICE, .def = "auto",
 			     .since = "0.1",
 			     .help = "-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,"

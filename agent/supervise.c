@@ -60,11 +60,17 @@ static struct {
 	struct qmp_server *qmp;
 	struct console_set *cons;
 	long oom_kills; /* the kernel's count when QEMU started */
+	bool privileged; /* stubinit.qemu-user=root */
 } sv = { .listen_fd = -1, .out_fd = -1, .exec_fd = -1, .save_fd = -1 };
 
 pid_t supervise_qemu_pid(void)
 {
 	return sv.pid;
+}
+
+bool supervise_qemu_privileged(void)
+{
+	return sv.privileged;
 }
 
 /* ---- the failure policy -------------------------------------------------------------------- */
@@ -806,6 +812,7 @@ int supervise_start(const struct dm_config *cfg, struct console_set *cons)
 	sv.domid = cfg->domid;
 	sv.cons = cons;
 	plan.deprivilege = parse_user(key(K_QEMU_USER)->str, &plan.uid, &plan.gid);
+	sv.privileged = plan.deprivilege == 0;
 	if (plan.deprivilege < 0) {
 		log_error("key stubinit.qemu-user=%s: expected uid:gid (not 0) or root",
 			  key(K_QEMU_USER)->str);

@@ -8,6 +8,8 @@
 #ifndef STUBINIT_SUPERVISE_H
 #define STUBINIT_SUPERVISE_H
 
+#include <stdbool.h>
+
 #include "config.h"
 #include "console/console.h"
 
@@ -34,6 +36,9 @@ int supervise_start(const struct dm_config *cfg, struct console_set *cons);
 void supervise_fail_early(const struct dm_config *cfg, const char *why);
 
 pid_t supervise_qemu_pid(void);
+
+/* Whether QEMU keeps root (stubinit.qemu-user=root) instead of running deprivileged. */
+bool supervise_qemu_privileged(void);
 
 /*
  * Sends @cmd (with @args, taken; and @pass_fd, if >= 0, which must stay open until the reply) on
