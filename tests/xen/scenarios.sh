@@ -649,7 +649,7 @@ pci_find() {
 	return 1
 }
 scn_pci() {
-	local bdf caps out
+	local bdf caps out info dev id=${PCI_ID//0x/}
 	caps=$(xl_t 20 info | awk -F': ' '/^virt_caps/ { print $2 }')
 	if [[ $caps != *hvm_directio* ]]; then
 		fail "Xen has no IOMMU (virt_caps: $caps): $(xl_t 20 dmesg | grep -aiE 'iommu|vt-d|I/O virt' | tail -n 3 | paste -sd' ')"
@@ -669,17 +669,15 @@ scn_pci() {
 		# libxl wrote for the stubdomain's pcifront is read instead)
 		out=$(xs_read "/local/domain/0/backend/pci/$SD/0/dev-0")
 		step "the stubdomain's PCI backend: dev-0 = ${out:-(none)}"
-		local info
 		info=$(xl_t 30 qemu-monitor-command "$G" 'info pci' 2>&1 | tr -d '\r')
-		local dev
-		dev=$(echo "$info" | grep -a -A6 -i 'device 1234:11e8' | paste -sd' ' | tr -s ' ')
+		dev=$(echo "$info" | grep -a -A6 -i "device $id" | paste -sd' ' | tr -s ' ')
 		step "QEMU's info pci: ${dev:-(not there)}"
 		if [ "$out" != "$bdf" ]; then
 			fail "the stubdomain's PCI backend has dev-0 '$out', not $bdf"
 		elif ! stubinit_lines | grep -aq "pci: $bdf hot-plugged into the stubdomain"; then
 			fail "stubinit did not log $bdf hot-plugged into the stubdomain: $(stubinit_lines | grep -a 'pci: ' | tail -n 3 | paste -sd';')"
 		elif [ -z "$dev" ]; then
-			fail "QEMU's info pci has no 1234:11e8: $(echo "$info" | grep -a 'PCI device' | paste -sd';')"
+			fail "QEMU's info pci has no $id: $(echo "$info" | grep -a 'PCI device' | paste -sd';')"
 		elif ! [[ $dev =~ BAR0:\ 32\ bit\ memory\ at\ 0x([0-9a-f]+) ]] || [ "${BASH_REMATCH[1]}" = ffffffff ]; then
 			fail "the guest's BIOS did not assign the device's BAR 0: $dev"
 		else
