@@ -125,20 +125,27 @@ build/stubinit.static: $(SRCS) $(HDRS) $(STATIC_PREREQ)
 # linux-image-amd64 and its modules instead. trixie keeps Debian's kernel until the 4.20 column has
 # run with the stubdomain kernel. A kernel other than the suite's default gets its own directory:
 # build/image-debian, build/image-trixie-stubdom.
+# QEMU=stubdom (packaging/qemu: Debian's QEMU source built for a stubdomain only, about a dozen
+# libraries, fits libxl's default stubdomain_memory of 128) is bookworm's default; QEMU=debian takes
+# the suite's qemu-system-xen (spice and 40-odd libraries) into build/image-qemu-debian. trixie
+# keeps Debian's QEMU: the stubdomain QEMU links against this machine's (bookworm's) libraries.
 IMAGE_SUITE ?= $(or $(SUITE),bookworm)
 IMAGE_KERNEL_DEFAULT := $(if $(filter bookworm,$(IMAGE_SUITE)),stubdom,debian)
 IMAGE_KERNEL ?= $(or $(KERNEL),$(IMAGE_KERNEL_DEFAULT))
+IMAGE_QEMU_DEFAULT := $(if $(filter bookworm,$(IMAGE_SUITE)),stubdom,debian)
+IMAGE_QEMU ?= $(or $(QEMU),$(IMAGE_QEMU_DEFAULT))
 IMAGE_O := $(abspath build/image$(if $(filter-out bookworm,$(IMAGE_SUITE)),-$(IMAGE_SUITE))$(if \
-	$(filter-out $(IMAGE_KERNEL_DEFAULT),$(IMAGE_KERNEL)),-$(IMAGE_KERNEL)))
+	$(filter-out $(IMAGE_KERNEL_DEFAULT),$(IMAGE_KERNEL)),-$(IMAGE_KERNEL))$(if \
+	$(filter-out $(IMAGE_QEMU_DEFAULT),$(IMAGE_QEMU)),-qemu-$(IMAGE_QEMU)))
 
 deps-image:
 ifeq ($(NO_DEPS),)
-	@packaging/install-deps packaging/image/packages
+	@packaging/install-deps packaging/image/packages $(if $(filter stubdom,$(IMAGE_QEMU)),packaging/qemu/packages)
 endif
 
 image: build/stubinit.static | deps-image
 	@$(MAKE) --no-print-directory -C packaging/image O=$(IMAGE_O) SUITE=$(IMAGE_SUITE) \
-		KERNEL=$(IMAGE_KERNEL) STUBINIT=$(abspath build/stubinit.static)
+		KERNEL=$(IMAGE_KERNEL) QEMU=$(IMAGE_QEMU) STUBINIT=$(abspath build/stubinit.static)
 
 # The emulated-Xen tier (tests/xen): Xen 4.17 + a Debian dom0 under QEMU TCG, the real xl, the
 # image from `make image`; `make check` runs it as its tier xen (see tests/xen/README.md).
