@@ -14,7 +14,7 @@
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-SCENARIOS=(create qmp boot-time save restore qemu-crash destroy nic cd pci)
+SCENARIOS=(create qmp boot-time save restore qemu-crash destroy nic memory cd pci)
 T=/root/tests
 G=stubvm
 CFG=$T/$G.cfg
@@ -507,7 +507,8 @@ scn_boot_time() {
 	fi
 	other_guest altvm "s|^stubdomain_kernel = .*|stubdomain_kernel = \"$T/alt/stubdom-kernel\"|" \
 		"s|^stubdomain_ramdisk = .*|stubdomain_ramdisk = \"$T/alt/stubdom-initramfs\"|" \
-		"s|^stubdomain_cmdline = \"console=hvc0[^ \"]*\( xen_privcmd.unrestricted=1\)\{0,1\}|stubdomain_cmdline = \"$(cat "$T/alt/stubdom-cmdline")|"
+		"s|^stubdomain_cmdline = \"console=hvc0[^ \"]*\( xen_privcmd.unrestricted=1\)\{0,1\}|stubdomain_cmdline = \"$(cat "$T/alt/stubdom-cmdline")|" \
+		"s|^stubdomain_memory = .*|stubdomain_memory = $(cat "$T/alt/stubdom-memory")|"
 	# The guest stays paused: only the stubdomain's start is measured here, and a second guest
 	# booting came with emulated dom0 wedges (tests/xen/README.md, "Emulated dom0 wedges").
 	CREATE_PAUSED=1
@@ -550,6 +551,52 @@ scn_nic() {
 		fi
 	fi
 	other_guest_end
+}
+
+# The smallest stubdomain_memory at which create still passes (the guest boots its boot sector):
+# a guest of its own, memvm, is created with the configured value (stubvm.cfg, the image's
+# stubdom-memory), then with 16 MiB less each time, until a create fails. The scenario fails only
+# when the configured value itself does not boot; otherwise it prints the smallest value and why the
+# next step down failed. A failure with a sign of the emulator's memory corruption (corruption_sign)
+# is tried once more before it counts.
+MEM_FLOOR=32
+mem_why() {
+	local l
+	l=$(dm_log | grep -a -m1 -oE 'Out of memory[^;]{0,60}|deadlocked on memory|Kernel panic[^;]{0,60}|short of memory[^;]{0,40}|QEMU killed by signal [0-9]+')
+	echo "${l:-${REASON:0:160}}"
+}
+scn_memory() {
+	local cfg m smallest='' why='' sign tried=()
+	cfg=$(sed -n 's/^stubdomain_memory = //p' "$CFG")
+	for ((m = cfg; m >= MEM_FLOOR; m -= 16)); do
+		other_guest memvm "s|^stubdomain_memory = .*|stubdomain_memory = $m|"
+		step "stubdomain_memory = $m"
+		RESULT=PASS
+		if create_guest; then
+			smallest=$m
+			tried+=("$m:boots")
+		else
+			why=$(mem_why) sign=$(corruption_sign)
+			RESULT=PASS
+			other_guest_end
+			if [ -n "$sign" ] && [[ " ${tried[*]} " != *" $m:retried "* ]]; then
+				step "stubdomain_memory = $m failed with a corruption sign ($sign): once more"
+				tried+=("$m:retried")
+				((m += 16))
+				continue
+			fi
+			tried+=("$m:fails")
+			step "stubdomain_memory = $m: create fails: $why"
+			break
+		fi
+		other_guest_end
+	done
+	if [ -z "$smallest" ]; then
+		fail "create fails with the configured stubdomain_memory = $cfg: $why"
+	else
+		pass
+		REASON="smallest stubdomain_memory that boots the guest: $smallest MiB (16 MiB steps; tried ${tried[*]}${why:+; at $((smallest - 16)): $why})"
+	fi
 }
 
 # CD-ROM change (Xen 4.20 and later: docs/misc/stubdom.txt, "CD-ROM changing"). A guest of its own,
