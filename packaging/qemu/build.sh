@@ -24,6 +24,15 @@ repo=$(cd "$here/../.." && pwd)
 cache=$repo/build/qemu
 step() { printf '  %-8s %s\n' "$1" "$2"; }
 
+missing=
+for t in dpkg-source meson ninja pkg-config make cc strip readelf; do
+	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
+done
+if [ -n "$missing" ]; then
+	echo "build.sh: missing build tools:$missing; run packaging/install-deps $here/packages" >&2
+	exit 1
+fi
+
 opts=$(sed 's/#.*//; /^[[:space:]]*$/d' "$here/configure.opts")
 key=$({
 	echo "qemu=$version"
