@@ -1,15 +1,17 @@
 /*
- * qmp: QMP, the JSON protocol QEMU speaks on its monitors.
+ * qmp: QMP, the JSON protocol QEMU speaks on its monitors, and dom0's channels into the stubdomain.
  *
  * Owns framing: a byte stream in, complete JSON objects out, using json-c's incremental tokener
  * (a QMP message may arrive split across any number of reads, or several in one). A cap bounds each
- * object; anything that is not a well-formed JSON object is an error, never passed on. Later work
- * builds the permanent monitor, client sessions and the firewall on this.
+ * object; anything that is not a well-formed JSON object is an error, never passed on. On this:
+ * a client connection (the permanent monitor), dom0's QMP sessions with their firewall, and a byte
+ * relay (the guest's display), the latter two over the transports' shared plumbing.
  */
 #ifndef STUBINIT_QMP_H
 #define STUBINIT_QMP_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct json_object;
 struct qmp_framer;
@@ -92,6 +94,22 @@ void qmp_conn_free(struct qmp_conn *c);
  */
 enum qmp_transport { QMP_VCHAN, QMP_UNIX };
 
+/*
+ * The transports' plumbing, shared by the QMP server and the relay below. A client is either a
+ * connected unix socket @fd (@vc NULL) or a non-blocking vchan @vc.
+ */
+struct libxenvchan;
+/* >0 bytes, 0 the client's end of stream (a vchan: closed), -EAGAIN nothing now, <0 errors. */
+ssize_t qmp_transport_read(int fd, struct libxenvchan *vc, char *buf, size_t n);
+/* >0 bytes taken, -EAGAIN no room now, <0 errors (-EPIPE: the vchan closed). */
+ssize_t qmp_transport_write(int fd, struct libxenvchan *vc, const char *buf, size_t n);
+/* A listening, non-blocking unix socket at @path (replacing a stale one), or -1 logged as @who. */
+int qmp_transport_listen(const char *path, const char *who);
+/* A non-blocking vchan server for @peer at the xenstore @path, or NULL logged as @who. */
+struct libxenvchan *qmp_transport_vchan(unsigned peer, const char *path, const char *who);
+/* Drops what a departed vchan client left in the ring: it is not the next client's. */
+void qmp_transport_vchan_drop(struct libxenvchan *vc);
+
 struct qmp_server;
 
 /*
@@ -129,5 +147,32 @@ void qmp_server_save_done(struct qmp_server *srv, const char *error);
 unsigned long qmp_server_sessions(const struct qmp_server *srv);
 
 void qmp_server_stop(struct qmp_server *srv);
+
+/*
+ * A byte relay to dom0 over the same transports (the guest's display: QEMU's VNC server on a unix
+ * socket). One client session at a time, as on the QMP path; each session gets a connection of its
+ * own to @target_path, made when the session begins and closed when it ends. No firewall: bytes
+ * pass as they are (RFB is a byte stream), each direction through a buffer of RELAY_BUF bytes; a
+ * full buffer stops reading the side that fills it, so a stalled client stalls only this path. A
+ * leading 0x01 (the reconnect marker) is dropped; later bytes are data. Either end closing ends the
+ * session once what the other end still has in flight to it is delivered; a vchan client the
+ * session ended under is read and ignored until it leaves.
+ */
+#define RELAY_BUF (64 * 1024)
+
+struct qmp_relay;
+
+struct qmp_relay_config {
+	enum qmp_transport transport;
+	const char *unix_path;	 /* QMP_UNIX: where the client connects */
+	unsigned peer;		 /* QMP_VCHAN: the toolstack's domain */
+	const char *vchan_path;	 /* QMP_VCHAN: the xenstore path of the ring */
+	const char *target_path; /* QEMU's unix socket */
+	const char *name;	 /* in log lines: "vnc" */
+};
+
+struct qmp_relay *qmp_relay_start(const struct qmp_relay_config *cfg);
+unsigned long qmp_relay_sessions(const struct qmp_relay *r);
+void qmp_relay_stop(struct qmp_relay *r);
 
 #endif

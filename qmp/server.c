@@ -127,43 +127,14 @@ static void buf_clear(struct buf *b)
 
 /* ---- transport: reading and writing the client ----------------------------------------------- */
 
-/* >0 bytes, 0 end of the client's stream, -EAGAIN nothing now, <0 other errors. */
 static ssize_t client_read(struct qmp_server *s, char *buf, size_t n)
 {
-	if (s->cfg.transport == QMP_UNIX) {
-		ssize_t r = read(s->client_fd, buf, n);
-
-		return r < 0 ? -errno : r;
-	}
-	if (libxenvchan_is_open(s->vc) != 1)
-		return 0;
-	if (libxenvchan_data_ready(s->vc) <= 0)
-		return -EAGAIN;
-	{
-		int r = libxenvchan_read(s->vc, buf, n);
-
-		return r < 0 ? -EIO : r == 0 ? -EAGAIN : r;
-	}
+	return qmp_transport_read(s->client_fd, s->vc, buf, n);
 }
 
 static ssize_t client_write(struct qmp_server *s, const char *buf, size_t n)
 {
-	if (s->cfg.transport == QMP_UNIX) {
-		ssize_t r = send(s->client_fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		return r < 0 ? -errno : r;
-	}
-	if (libxenvchan_is_open(s->vc) != 1)
-		return -EPIPE;
-	{
-		int space = libxenvchan_buffer_space(s->vc);
-		int r;
-
-		if (space <= 0)
-			return -EAGAIN;
-		r = libxenvchan_write(s->vc, buf, n < (size_t)space ? n : (size_t)space);
-		return r < 0 ? -EIO : r == 0 ? -EAGAIN : r;
-	}
+	return qmp_transport_write(s->client_fd, s->vc, buf, n);
 }
 
 /* ---- firewall and multiplexing ---------------------------------------------------------------- */
@@ -775,14 +746,9 @@ static void on_vchan(int fd, uint32_t events, void *arg)
 	if (open == 1 && !s->active)
 		begin_session(s);
 	else if (open != 1 && s->active) {
-		char junk[1024];
-
 		s->discard = false;
 		end_session(s, NULL);
-		/* What the departed client left in the ring is not the next one's. */
-		while (libxenvchan_data_ready(s->vc) > 0 &&
-		       libxenvchan_read(s->vc, junk, sizeof(junk)) > 0)
-			;
+		qmp_transport_vchan_drop(s->vc);
 		return;
 	}
 	if (s->active)
@@ -793,32 +759,18 @@ static void on_vchan(int fd, uint32_t events, void *arg)
 
 static int start_unix(struct qmp_server *s)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->unix_path);
-	unlink(s->unix_path);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0) {
-		log_errno(LV_ERROR, errno, "qmp: cannot listen on %s", s->unix_path);
-		if (fd >= 0)
-			close(fd);
+	s->listen_fd = qmp_transport_listen(s->unix_path, "qmp");
+	if (s->listen_fd < 0 || loop_add(s->listen_fd, EPOLLIN, on_listen, s) < 0)
 		return -1;
-	}
-	s->listen_fd = fd;
-	loop_add(fd, EPOLLIN, on_listen, s);
 	log_info("qmp: serving dom0's QMP on unix socket %s", s->unix_path);
 	return 0;
 }
 
 static int start_vchan(struct qmp_server *s)
 {
-	s->vc = libxenvchan_server_init(NULL, (int)s->cfg.peer, s->vchan_path, 0, 0);
-	if (!s->vc) {
-		log_errno(LV_ERROR, errno, "qmp: libxenvchan_server_init(peer %u, %s)", s->cfg.peer,
-			  s->vchan_path);
+	s->vc = qmp_transport_vchan(s->cfg.peer, s->vchan_path, "qmp");
+	if (!s->vc)
 		return -1;
-	}
-	s->vc->blocking = 0;
 	s->vc_fd = libxenvchan_fd_for_select(s->vc);
 	if (loop_add(s->vc_fd, EPOLLIN, on_vchan, s) < 0) {
 		libxenvchan_close(s->vc);
