@@ -372,6 +372,12 @@ int dmargs_build(const struct dm_launch *l, char *const *args, size_t n, struct 
 	err |= argv_pushf(out, "socket,id=stubinit-qmp,path=%s,server=on,wait=off", l->qmp_sock);
 	err |= argv_push(out, "-mon");
 	err |= argv_push(out, "chardev=stubinit-qmp,mode=control");
+	/* The guest's display, relayed to dom0 (qmp.h); libxl's other display options (-k, the
+	 * VGA device) come with dm-argv as it wrote them. */
+	if (l->vnc_sock) {
+		err |= argv_push(out, "-vnc");
+		err |= argv_pushf(out, "unix:%s", l->vnc_sock);
+	}
 	if (l->sandbox) {
 		err |= argv_push(out, "-sandbox");
 		err |= argv_push(out, l->sandbox);

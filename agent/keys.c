@@ -134,6 +134,14 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 				     "resourcecontrol=deny for QEMU: auto (when the binary has seccomp "
 				     "support; Debian's qemu-system-xen has none), on or off",
 			     .choices = sandbox_choices },
+	[K_VNC] = { .name = "vnc", .type = KT_BOOL, .def = "0", .since = "0.1",
+		    .help = "the guest's display: QEMU serves VNC on a unix socket of its own "
+			    "(-vnc unix:...) and stubinit relays it to dom0, one client at a time, "
+			    "over the qmp-transport: vchan at device-model/<guest>/vnc-vchan, or "
+			    "unix at vnc-socket" },
+	[K_VNC_SOCKET] = { .name = "vnc-socket", .type = KT_STRING,
+			   .def = "/run/stubinit/dom0-vnc.sock", .since = "0.1",
+			   .help = "the unix transport's socket for the display" },
 };
 
 /* Renamed keys: old name, new name, version of the rename. Old names keep working for a while. */

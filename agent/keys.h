@@ -119,6 +119,8 @@ enum stubinit_key {
 	K_READONLY_ROOT,
 	K_QEMU_USER,
 	K_QEMU_SANDBOX,
+	K_VNC,
+	K_VNC_SOCKET,
 	K__COUNT
 };
 

@@ -58,6 +58,7 @@ static struct {
 	unsigned nlast;
 	char reason[256]; /* why it is going down, when stubinit knows better than the exit status */
 	struct qmp_server *qmp;
+	struct qmp_relay *vnc;
 	struct console_set *cons;
 	long oom_kills; /* the kernel's count when QEMU started */
 	bool privileged; /* stubinit.qemu-user=root */
@@ -593,6 +594,26 @@ static int serve_qmp(unsigned target)
 	return sv.qmp ? 0 : -1;
 }
 
+/* stubinit.vnc: the guest's display, from QEMU's VNC socket to dom0 over the QMP path's transport
+ * (vchan at device-model/<guest>/vnc-vchan). A failure costs the display, not the guest. */
+static void serve_vnc(unsigned target)
+{
+	char vchan[64];
+	struct qmp_relay_config rc = {
+		.transport = key(K_QMP_TRANSPORT)->num == TRANSPORT_UNIX ? QMP_UNIX : QMP_VCHAN,
+		.unix_path = key(K_VNC_SOCKET)->str,
+		.peer = (unsigned)key(K_QMP_PEER)->num,
+		.vchan_path = vchan,
+		.target_path = VNC_SOCK,
+		.name = "vnc",
+	};
+
+	snprintf(vchan, sizeof(vchan), "device-model/%u/vnc-vchan", target);
+	sv.vnc = qmp_relay_start(&rc);
+	if (!sv.vnc)
+		log_error("vnc: cannot serve the guest's display to dom0 (the guest runs without it)");
+}
+
 /* ---- spawn -------------------------------------------------------------------------------------- */
 
 static void close_from(int first)
@@ -799,6 +820,7 @@ int supervise_start(const struct dm_config *cfg, struct console_set *cons)
 		.console_prefix = key(K_CONSOLE_PREFIX)->str,
 		.agent_sock = AGENT_SOCK,
 		.qmp_sock = QMP_SOCK,
+		.vnc_sock = key(K_VNC)->num ? VNC_SOCK : NULL,
 		.incoming_fd = cfg->restore && cons->in.fd >= 0 ? INCOMING_FD : -1,
 	};
 	struct argv_list argv;
@@ -829,6 +851,7 @@ int supervise_start(const struct dm_config *cfg, struct console_set *cons)
 		return -1;
 	}
 	unlink(QMP_SOCK);
+	unlink(VNC_SOCK);
 	/* Taps exist before QEMU opens them by name; netfronts join when they appear. */
 	network_setup(cfg);
 	/* QEMU gets its taps as fds: it never needs /dev/net/tun or CAP_NET_ADMIN. */
@@ -863,6 +886,8 @@ int supervise_start(const struct dm_config *cfg, struct console_set *cons)
 		supervise_fail_early(cfg, "cannot serve QMP to dom0");
 		return -1;
 	}
+	if (key(K_VNC)->num)
+		serve_vnc(cfg->target);
 	if (plan.deprivilege) {
 		hand_over(cfg, plan.uid, plan.gid);
 		log_info("QEMU runs as %u:%u with no capabilities and no new privileges",

@@ -22,6 +22,7 @@
 /* QEMU's own directory (its user owns it): the session socket it creates, nothing else of ours. */
 #define QEMU_DIR   RUN_DIR "/qemu"
 #define QMP_SOCK   QEMU_DIR "/qmp.sock"
+#define VNC_SOCK   QEMU_DIR "/vnc.sock"
 
 /*
  * Starts QEMU for @cfg with the consoles in @cons (the incoming stream fd is handed to QEMU and
