@@ -2,7 +2,8 @@
 """Assemble the stubdomain's root tree (everything but /init) from an unpacked Debian staging tree.
 
     mkrootfs.py rootfs --staging DIR --kver KVER --out DIR --modules FILE --qemu PATH
-                       --roms "NAME..." --fwpath "DIR..." [--debug] --manifest FILE
+                       --roms "NAME..." --fwpath "DIR..." [--data "DIR..."] [--debug]
+                       --manifest FILE
     mkrootfs.py report --manifest FILE --root DIR --kernel FILE --initramfs FILE --cpio FILE
 
 rootfs: the staging tree is what `dpkg-deb -x` of the suite's packages made, with depmod already
@@ -15,12 +16,13 @@ run on the kernel. Into --out it puts
   - QEMU (--qemu) and the closure of its DT_NEEDED libraries, resolved as ld.so would in the
     staging tree (RPATH/RUNPATH, then the default directories), at the same paths, plus the ELF
     interpreter at its PT_INTERP path;
+  - every regular file of QEMU's data directories (--data: the VNC server's keymaps),
   - the ROMs (--roms) from the first directory of QEMU's firmware path (--fwpath) that has them,
     symlinks resolved into real files, in that same directory;
   - empty /dev /proc /sys /run /tmp, and with --debug busybox-static as /bin/busybox + /bin/sh.
 No symlink of the staging tree is followed outside it. Modes: 0755 for directories and executable
 files, 0644 for the rest (timestamps and owners are set when the archive is made). The manifest
-lists each file with its part (module, qemu, library, rom, busybox, meta) and size.
+lists each file with its part (module, qemu, library, rom, data, busybox, meta) and size.
 
 report: prints the sizes of the kernel, the compressed and unpacked initramfs and each part.
 """
@@ -333,6 +335,18 @@ class Builder:
                 die("ROM %s is in none of %s" % (rom, " ".join(fwpath)))
         step("ROM", "%s (from %s)" % (self.a.roms, " ".join(fwpath)))
 
+    # --- QEMU's data directories (the VNC server's keymaps): every regular file in each
+    def data(self):
+        for d in self.a.data.split():
+            r = self.st.resolve(d)
+            if not r or not os.path.isdir(self.st.host(r)):
+                die("data directory %s missing in the staging tree" % d)
+            names = sorted(f for f in os.listdir(self.st.host(r))
+                           if os.path.isfile(os.path.join(self.st.host(r), f)))
+            for f in names:
+                self.install(os.path.join(self.st.host(r), f), d + "/" + f, "data", False)
+            step("DATA", "%s (%d files)" % (d, len(names)))
+
     def busybox(self):
         bb = self.st.isfile("/bin/busybox")
         if not bb:
@@ -353,6 +367,7 @@ class Builder:
         self.modules()
         self.qemu()
         self.roms()
+        self.data()
         if self.a.debug:
             self.busybox()
         with open(self.a.manifest, "w") as f:
@@ -374,7 +389,7 @@ def report(a):
     init = os.path.getsize(os.path.join(a.root, "init"))
     total = sum(s for _, s in parts.values()) + init
     names = [("module", "modules"), ("qemu", "QEMU binary"), ("library", "libraries + ld.so"),
-             ("rom", "ROMs"), ("busybox", "busybox (DEBUG)"), ("meta", "module lists")]
+             ("rom", "ROMs"), ("data", "QEMU data"), ("busybox", "busybox (DEBUG)"), ("meta", "module lists")]
     step("SIZE", "stubdom-kernel      %s" % human(os.path.getsize(a.kernel)))
     step("SIZE", "stubdom-initramfs   %s  (%s)" % (human(os.path.getsize(a.initramfs)),
                                                     a.compression))
@@ -398,6 +413,7 @@ def main():
     r.add_argument("--qemu", required=True)
     r.add_argument("--roms", required=True)
     r.add_argument("--fwpath", required=True)
+    r.add_argument("--data", default="")
     r.add_argument("--debug", action="store_true")
     r.add_argument("--manifest", required=True)
     p = sub.add_parser("report")
