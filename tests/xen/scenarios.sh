@@ -14,7 +14,7 @@
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-SCENARIOS=(create qmp boot-time save restore qemu-crash destroy nic memory cd pci)
+SCENARIOS=(create qmp boot-time save restore qemu-crash destroy nic vnc memory cd pci)
 T=/root/tests
 G=stubvm
 CFG=$T/$G.cfg
@@ -549,6 +549,46 @@ scn_nic() {
 				sed 's/.*stubinit [a-z]*: //' | tail -n 6 | paste -sd';')"
 			pass
 		fi
+	fi
+	other_guest_end
+}
+
+# The guest's display (stubinit.vnc): a guest of its own, vncvm, with a VGA card and the key in its
+# stubdomain's command line. In dom0, Debian's vchan-socket-proxy (client mode) turns the
+# stubdomain's device-model/<guest>/vnc-vchan into a unix socket, and rfb.py takes QEMU's RFB
+# banner, a session and the guest's screen (SeaBIOS's text), which goes to the harness as a file
+# (an "@# vnc.png <base64>" line; tests/xen/run writes build/xen/run/vnc.png).
+VNC_SOCK=/tmp/vnc.sock
+scn_vnc() {
+	local vsp proxy line
+	vsp=$(ls /usr/lib/xen-*/bin/vchan-socket-proxy 2>/dev/null | head -n 1)
+	[ -n "$vsp" ] || { fail "no vchan-socket-proxy in dom0"; return; }
+	other_guest vncvm 's/^vga = .*/vga = "stdvga"/' \
+		's/^stubdomain_cmdline = "\(.*\)"/stubdomain_cmdline = "\1 stubinit.vnc=1"/'
+	if create_guest; then
+		rm -f "$VNC_SOCK" /tmp/vnc.png
+		step "$vsp $SD /local/domain/$SD/device-model/$GD/vnc-vchan $VNC_SOCK"
+		"$vsp" "$SD" "/local/domain/$SD/device-model/$GD/vnc-vchan" "$VNC_SOCK" \
+			>/var/log/xen/vnc-proxy.log 2>&1 &
+		proxy=$!
+		if ! wait_for 10 "the proxy's socket $VNC_SOCK" test -S "$VNC_SOCK"; then
+			fail "vchan-socket-proxy made no socket: $(tail -n 3 /var/log/xen/vnc-proxy.log)"
+		else
+			line=$(timeout 120 python3 "$T/rfb.py" "$VNC_SOCK" /tmp/vnc.png 2>&1 | tail -n 1)
+			step "rfb.py: $line"
+			if [[ $line != "banner RFB 003.008 size "* ]]; then
+				fail "no RFB session through the vchan: $line"
+			elif [[ $line == *" size 640x480 "* ]] || [[ $line == *" colours 1" ]]; then
+				fail "the screen is QEMU's placeholder or blank: $line"
+			elif ! stubinit_lines | grep -aq 'vnc: session 1 begins'; then
+				fail "stubinit logged no vnc session"
+			else
+				echo "@# vnc.png $(base64 -w0 /tmp/vnc.png)"
+				pass
+				REASON="${line% name *}, through stubinit's vnc-vchan and vchan-socket-proxy"
+			fi
+		fi
+		kill "$proxy" 2>/dev/null
 	fi
 	other_guest_end
 }
