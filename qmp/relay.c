@@ -38,12 +38,15 @@ struct qmp_relay {
 	bool discard; /* vchan: the session ended on our side; drop input until the client leaves */
 	bool fresh;   /* nothing from the client yet (a leading reconnect marker is dropped) */
 	bool client_eof, qemu_eof;
+	bool parked; /* QEMU's socket hung up while the client is behind: unwatched until room */
 	struct pipe_buf to_qemu, to_client;
 	unsigned long sessions;
 };
 
 static void end_session(struct qmp_relay *r, const char *why);
 static void update_interest(struct qmp_relay *r);
+static void close_qemu(struct qmp_relay *r);
+static void on_qemu_io(int fd, uint32_t events, void *arg);
 
 static size_t room(const struct pipe_buf *b)
 {
@@ -118,8 +121,9 @@ static void pump_qemu(struct qmp_relay *r)
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			break;
 		if (n < 0) {
+			/* QEMU is gone: what it sent before still goes to the client. */
 			r->qemu_eof = true;
-			r->to_qemu.off = r->to_qemu.len = 0;
+			close_qemu(r);
 			break;
 		}
 		consumed(&r->to_qemu, (size_t)n);
@@ -132,6 +136,7 @@ static void pump_qemu(struct qmp_relay *r)
 			break;
 		if (n <= 0) {
 			r->qemu_eof = true;
+			close_qemu(r);
 			break;
 		}
 		r->to_client.len += (size_t)n;
@@ -169,8 +174,11 @@ static void pump(struct qmp_relay *r)
 
 static void update_interest(struct qmp_relay *r)
 {
-	if (r->qemu_fd >= 0)
-		loop_modify(r->qemu_fd, (!r->qemu_eof && room(&r->to_client) ? EPOLLIN : 0) |
+	if (r->qemu_fd >= 0 && r->parked && room(&r->to_client) &&
+	    loop_add(r->qemu_fd, EPOLLIN, on_qemu_io, r) == 0)
+		r->parked = false;
+	if (r->qemu_fd >= 0 && !r->parked)
+		loop_modify(r->qemu_fd, (room(&r->to_client) ? EPOLLIN : 0) |
 						(pending(&r->to_qemu) ? EPOLLOUT : 0));
 	if (r->active && r->cfg.transport == QMP_UNIX && r->client_fd >= 0)
 		loop_modify(r->client_fd, (!r->client_eof && room(&r->to_qemu) ? EPOLLIN : 0) |
@@ -183,15 +191,30 @@ static void on_io(int fd, uint32_t events, void *arg)
 	pump(arg);
 }
 
+static void on_qemu_io(int fd, uint32_t events, void *arg)
+{
+	struct qmp_relay *r = arg;
+
+	/* A hang-up is reported whatever the interest: with no room to read what is left, it would
+	 * wake the loop until the client reads. */
+	if ((events & (EPOLLHUP | EPOLLERR)) && !room(&r->to_client)) {
+		loop_remove(fd);
+		r->parked = true;
+	}
+	pump(r);
+}
+
 /* ---- the session ----------------------------------------------------------------------------- */
 
 static void close_qemu(struct qmp_relay *r)
 {
 	if (r->qemu_fd >= 0) {
-		loop_remove(r->qemu_fd);
+		if (!r->parked)
+			loop_remove(r->qemu_fd);
 		close(r->qemu_fd);
 	}
 	r->qemu_fd = -1;
+	r->parked = false;
 }
 
 static void on_listen(int fd, uint32_t events, void *arg);
@@ -218,7 +241,7 @@ static void begin_session(struct qmp_relay *r)
 		end_session(r, why);
 		return;
 	}
-	if (loop_add(fd, EPOLLIN, on_io, r) < 0) {
+	if (loop_add(fd, EPOLLIN, on_qemu_io, r) < 0) {
 		close(fd);
 		end_session(r, "cannot watch QEMU's socket");
 		return;
