@@ -52,7 +52,8 @@ struct qmp_server {
 	 * later one. Debian's QEMU 7.2 corrupts its heap (and segfaults) when a QMP client closes
 	 * while QEMU's output to it is in flight, which a connection per session did all the time.
 	 */
-	int qemu_fd;			/* registered in the loop while open */
+	int qemu_fd;			/* registered in the loop while open and not parked */
+	bool qemu_parked;		/* it hung up while QEMU is not read: unwatched until it is */
 	struct qmp_framer *from_qemu;
 	struct buf to_qemu;		/* whole commands only: kept when a session ends */
 	struct json_object *greeting;	/* QEMU's, with no capabilities; NULL until it came */
@@ -396,10 +397,12 @@ static void on_qemu_io(int fd, uint32_t events, void *arg);
 static void close_qemu(struct qmp_server *s)
 {
 	if (s->qemu_fd >= 0) {
-		loop_remove(s->qemu_fd);
+		if (!s->qemu_parked)
+			loop_remove(s->qemu_fd);
 		close(s->qemu_fd);
 	}
 	s->qemu_fd = -1;
+	s->qemu_parked = false;
 	qmp_framer_free(s->from_qemu);
 	s->from_qemu = NULL;
 	buf_clear(&s->to_qemu);
@@ -686,7 +689,10 @@ static void maybe_finish(struct qmp_server *s)
 
 static void update_interest(struct qmp_server *s)
 {
-	if (s->qemu_fd >= 0)
+	if (s->qemu_fd >= 0 && s->qemu_parked && read_qemu(s) &&
+	    loop_add(s->qemu_fd, EPOLLIN, on_qemu_io, s) == 0)
+		s->qemu_parked = false;
+	if (s->qemu_fd >= 0 && !s->qemu_parked)
 		loop_modify(s->qemu_fd, (read_qemu(s) ? EPOLLIN : 0) |
 						(buf_pending(&s->to_qemu) ? EPOLLOUT : 0));
 	if (s->active && s->cfg.transport == QMP_UNIX && s->client_fd >= 0)
@@ -706,8 +712,15 @@ static void pump(struct qmp_server *s, uint32_t qemu_events)
 
 static void on_qemu_io(int fd, uint32_t events, void *arg)
 {
-	(void)fd;
-	pump(arg, events);
+	struct qmp_server *s = arg;
+
+	/* A hang-up is reported whatever the interest: while QEMU is not read (a stalled client, a
+	 * held save reply) it would wake the loop until then. */
+	if ((events & (EPOLLHUP | EPOLLERR)) && !read_qemu(s)) {
+		loop_remove(fd);
+		s->qemu_parked = true;
+	}
+	pump(s, events);
 }
 
 static void on_client_io(int fd, uint32_t events, void *arg)
