@@ -574,12 +574,18 @@ static void on_save(struct qmp_server *srv, void *arg)
 			    NULL);
 }
 
+/* stubinit.qmp-transport, which dom0's display follows too. */
+static enum qmp_transport dom0_transport(void)
+{
+	return key(K_QMP_TRANSPORT)->num == TRANSPORT_UNIX ? QMP_UNIX : QMP_VCHAN;
+}
+
 /* Up before QEMU can reach the running state: libxl talks QMP right after "running". */
 static int serve_qmp(unsigned target)
 {
 	char vchan[64];
 	struct qmp_server_config qc = {
-		.transport = key(K_QMP_TRANSPORT)->num == TRANSPORT_UNIX ? QMP_UNIX : QMP_VCHAN,
+		.transport = dom0_transport(),
 		.unix_path = key(K_QMP_SOCKET)->str,
 		.peer = (unsigned)key(K_QMP_PEER)->num,
 		.vchan_path = vchan,
@@ -600,7 +606,7 @@ static void serve_vnc(unsigned target)
 {
 	char vchan[64];
 	struct qmp_relay_config rc = {
-		.transport = key(K_QMP_TRANSPORT)->num == TRANSPORT_UNIX ? QMP_UNIX : QMP_VCHAN,
+		.transport = dom0_transport(),
 		.unix_path = key(K_VNC_SOCKET)->str,
 		.peer = (unsigned)key(K_QMP_PEER)->num,
 		.vchan_path = vchan,

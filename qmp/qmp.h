@@ -105,6 +105,9 @@ ssize_t qmp_transport_read(int fd, struct libxenvchan *vc, char *buf, size_t n);
 ssize_t qmp_transport_write(int fd, struct libxenvchan *vc, const char *buf, size_t n);
 /* A listening, non-blocking unix socket at @path (replacing a stale one), or -1 logged as @who. */
 int qmp_transport_listen(const char *path, const char *who);
+/* A non-blocking connection to the unix socket at @path (QEMU's), or a negative errno. A unix
+ * connect completes at once or fails; -EAGAIN means the listener's backlog is full. */
+int qmp_transport_connect(const char *path);
 /* A non-blocking vchan server for @peer at the xenstore @path, or NULL logged as @who. */
 struct libxenvchan *qmp_transport_vchan(unsigned peer, const char *path, const char *who);
 /* Drops what a departed vchan client left in the ring: it is not the next client's. */

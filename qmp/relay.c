@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #define RECONNECT_MARKER 0x01
@@ -221,7 +220,6 @@ static void on_listen(int fd, uint32_t events, void *arg);
 
 static void begin_session(struct qmp_relay *r)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd;
 
 	r->active = true;
@@ -229,15 +227,12 @@ static void begin_session(struct qmp_relay *r)
 	r->fresh = true;
 	r->to_qemu.off = r->to_qemu.len = r->to_client.off = r->to_client.len = 0;
 	r->sessions++;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", r->target_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	fd = qmp_transport_connect(r->target_path);
+	if (fd < 0) {
 		char why[160];
 
 		snprintf(why, sizeof(why), "cannot connect to %s: %s", r->target_path,
-			 strerror(errno));
-		if (fd >= 0)
-			close(fd);
+			 strerror(-fd));
 		end_session(r, why);
 		return;
 	}

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 /* Client bytes waiting for QEMU: reading the client pauses beyond this. */
@@ -373,23 +372,10 @@ void qmp_server_save_done(struct qmp_server *s, const char *error)
 
 /* ---- QEMU's connection ----------------------------------------------------------------------- */
 
+/* -EAGAIN (QEMU's listen backlog is full) is retried by the caller. */
 static int connect_qemu(struct qmp_server *s)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->qemu_path);
-	if (fd < 0)
-		return -errno;
-	/* A unix connect either completes at once or fails: EAGAIN means QEMU's listen backlog
-	 * is full, which the caller retries. */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = errno;
-
-		close(fd);
-		return -err;
-	}
-	return fd;
+	return qmp_transport_connect(s->qemu_path);
 }
 
 static void on_qemu_io(int fd, uint32_t events, void *arg);

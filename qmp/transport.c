@@ -63,6 +63,23 @@ int qmp_transport_listen(const char *path, const char *who)
 	return fd;
 }
 
+int qmp_transport_connect(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
 struct libxenvchan *qmp_transport_vchan(unsigned peer, const char *path, const char *who)
 {
 	struct libxenvchan *vc = libxenvchan_server_init(NULL, (int)peer, path, 0, 0);
