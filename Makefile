@@ -26,9 +26,9 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(SANFLAGS) $(shell $(PKG_CONFIG) --cflags
 LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 # Every module; main.c alone is left out of the unit-test binary.
-SRCS := $(wildcard agent/*.c console/*.c qmp/*.c netlink/*.c)
+SRCS := $(wildcard core/*.c agent/*.c console/*.c qmp/*.c netlink/*.c)
 LIB_SRCS := $(filter-out agent/main.c,$(SRCS))
-HDRS := $(wildcard agent/*.h console/*.h qmp/*.h netlink/*.h)
+HDRS := $(wildcard core/*.h agent/*.h console/*.h qmp/*.h netlink/*.h)
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)

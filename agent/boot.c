@@ -2,8 +2,8 @@
  * boot: mounts, console fds, subreaper, power-off. See boot.h.
  */
 #include "boot.h"
-#include "log.h"
-#include "loop.h"
+#include "core/log.h"
+#include "core/loop.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -282,6 +282,17 @@ void boot_drop_rights(void)
 	else
 		log_info("boot: kept %zu capabilities, dropped %u (module loading among them)",
 			 sizeof(kept_caps) / sizeof(kept_caps[0]), dropped);
+}
+
+int boot_run_dir(const char *dir)
+{
+	if ((mkdir(dir, 0711) < 0 && errno != EEXIST) || chmod(dir, 0711) < 0) {
+		int err = errno;
+
+		log_errno(LV_ERROR, err, "mkdir %s", dir);
+		return -err;
+	}
+	return 0;
 }
 
 void boot_poweroff(int code)

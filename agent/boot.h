@@ -35,6 +35,12 @@ void boot_hygiene(bool readonly_root);
 void boot_drop_rights(void);
 
 /*
+ * Where stubinit keeps what it shares with QEMU: @dir, root's, 0711 (QEMU may pass through to
+ * what is given to it, nothing else). Returns 0 or a negative errno (logged).
+ */
+int boot_run_dir(const char *dir);
+
+/*
  * Syncs and powers off (PID 1: reboot(RB_POWER_OFF), which in a PID namespace ends the namespace's
  * init with SIGINT) or exits with @code. Returns only if PID 1 could not power off; the caller then
  * keeps serving, since PID 1 must not exit.

@@ -2,7 +2,7 @@
  * config: xenstore -> struct dm_config. See config.h.
  */
 #include "config.h"
-#include "log.h"
+#include "core/log.h"
 #include "store.h"
 
 #include <errno.h>

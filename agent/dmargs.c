@@ -2,7 +2,7 @@
  * dmargs: QEMU argv assembly and overrides. See dmargs.h.
  */
 #include "dmargs.h"
-#include "log.h"
+#include "core/log.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -367,12 +367,13 @@ int dmargs_build(const struct dm_launch *l, char *const *args, size_t n, struct 
 	err |= argv_pushf(out, "socket,id=stubinit-agent,path=%s,server=off", l->agent_sock);
 	err |= argv_push(out, "-mon");
 	err |= argv_push(out, "chardev=stubinit-agent,mode=control");
-	/* The session monitor: dom0's QMP sessions share one connection to it (qmp.h). */
+	/* The session monitor: QEMU connects to stubinit here too; dom0's QMP sessions share that one
+	 * connection (qmp/server.h). */
 	err |= argv_push(out, "-chardev");
-	err |= argv_pushf(out, "socket,id=stubinit-qmp,path=%s,server=on,wait=off", l->qmp_sock);
+	err |= argv_pushf(out, "socket,id=stubinit-qmp,path=%s,server=off", l->qmp_sock);
 	err |= argv_push(out, "-mon");
 	err |= argv_push(out, "chardev=stubinit-qmp,mode=control");
-	/* The guest's display, relayed to dom0 (qmp.h); libxl's other display options (-k, the
+	/* The guest's display, relayed to dom0 (qmp/relay.h); libxl's other display options (-k, the
 	 * VGA device) come with dm-argv as it wrote them. */
 	if (l->vnc_sock) {
 		err |= argv_push(out, "-vnc");

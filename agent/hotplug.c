@@ -1,26 +1,20 @@
 /*
- * hotplug: command protocol, PCI and CD uevents. See hotplug.h.
+ * hotplug: the device-model command protocol. See hotplug.h.
  */
 #include "hotplug.h"
-#include "keys.h"
-#include "log.h"
-#include "loop.h"
+#include "monitor.h"
 #include "store.h"
-#include "supervise.h"
-#include "qmp/qmp.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "qmp/json.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <json-c/json.h>
-#include <linux/netlink.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #define QUEUE 8
 
@@ -30,19 +24,21 @@ struct command {
 };
 
 static struct {
+	struct hotplug_opts o;
 	unsigned target, domid;
-	char dir[64];		  /* device-model/<guest> */
-	struct command q[QUEUE];  /* waiting commands, in order */
+	char dir[64];		 /* device-model/<guest> */
+	struct command q[QUEUE]; /* waiting commands, in order */
 	unsigned head, n;
 	bool busy;
-	unsigned long gen;	  /* of the running command: late replies of older ones are ignored */
+	unsigned long gen; /* of the running command: late replies of older ones are ignored */
 	struct command cur;
 	struct pci_param pci;
-	char id[32];		  /* QEMU device id of the running command */
+	char id[32]; /* QEMU device id of the running command */
 	struct loop_timer *timer;
-	int uevent_fd;
+	struct loop_work *changed; /* the command key changed: read it once, next turn */
+	struct log_ratelimit refused;
 	bool started;
-} hp = { .uevent_fd = -1 };
+} hp;
 
 /* ---- parameters ------------------------------------------------------------------------------ */
 
@@ -107,7 +103,7 @@ const char *hotplug_parse_pci(const char *s, bool with_opts, struct pci_param *p
 	const char *why;
 	unsigned v;
 
-	*p = (struct pci_param){ .vdevfn = -1 };
+	*p = (struct pci_param){.vdevfn = -1};
 	if ((why = parse_uint(&s, 4, 16, 0xffff, &p->domain)) || (why = expect(&s, ':')) ||
 	    (why = parse_uint(&s, 2, 16, 0xff, &p->bus)) || (why = expect(&s, ':')) ||
 	    (why = parse_uint(&s, 2, 16, 0x1f, &p->dev)) || (why = expect(&s, '.')) ||
@@ -128,7 +124,8 @@ const char *hotplug_parse_pci(const char *s, bool with_opts, struct pci_param *p
 	return *s ? "trailing characters after power_mgmt" : NULL;
 }
 
-/* ---- the command queue ------------------------------------------------------------------------ */
+/* ---- the command queue ------------------------------------------------------------------------
+ */
 
 static void pump(void);
 
@@ -180,7 +177,7 @@ static void on_timeout(void *arg)
 {
 	(void)arg;
 	fail(!strcmp(hp.cur.name, "pci-ins") ? "pci-insert-failed" : "pci-remove-failed",
-	     "no answer within %s (stubinit.command-timeout)", key(K_COMMAND_TIMEOUT)->str);
+	     "no answer within %s (stubinit.command-timeout)", hp.o.timeout_text);
 }
 
 /* Whether the backend's opts for this device ask for permissive mode (pciback drops config
@@ -217,27 +214,26 @@ static bool permissive(const struct pci_param *p)
 	return yes;
 }
 
-/* query-pci: the vdevfn of QEMU device @id, or -1. */
+/*
+ * query-pci: the vdevfn of QEMU device @id, or -1. Its "return" is a list of buses, each with a
+ * list of devices; anything of another shape, or a slot or function out of range, is no answer.
+ */
 static int find_vdevfn(struct json_object *msg, const char *id)
 {
-	struct json_object *ret, *buses;
+	size_t nbus, ndev;
+	struct json_object *buses = qmp_get_arr(msg, "return", &nbus);
 
-	if (!json_object_object_get_ex(msg, "return", &ret))
-		return -1;
-	buses = ret;
-	for (size_t b = 0; b < json_object_array_length(buses); b++) {
-		struct json_object *devs, *bus = json_object_array_get_idx(buses, b);
+	for (size_t b = 0; b < nbus; b++) {
+		struct json_object *devs = qmp_get_arr(qmp_arr_obj(buses, b), "devices", &ndev);
 
-		if (!json_object_object_get_ex(bus, "devices", &devs))
-			continue;
-		for (size_t d = 0; d < json_object_array_length(devs); d++) {
-			struct json_object *dev = json_object_array_get_idx(devs, d), *q, *slot, *fn;
+		for (size_t d = 0; d < ndev; d++) {
+			struct json_object *dev = qmp_arr_obj(devs, d);
+			const char *q = qmp_get_str(dev, "qdev_id");
+			int64_t slot, fn;
 
-			if (json_object_object_get_ex(dev, "qdev_id", &q) &&
-			    !strcmp(json_object_get_string(q), id) &&
-			    json_object_object_get_ex(dev, "slot", &slot) &&
-			    json_object_object_get_ex(dev, "function", &fn))
-				return json_object_get_int(slot) << 3 | json_object_get_int(fn);
+			if (q && !strcmp(q, id) && qmp_get_int(dev, "slot", 0, 31, &slot) &&
+			    qmp_get_int(dev, "function", 0, 7, &fn))
+				return (int)(slot << 3 | fn);
 		}
 	}
 	return -1;
@@ -262,7 +258,7 @@ static void on_query_pci_ins(struct json_object *msg, void *arg)
 
 static void on_device_add(struct json_object *msg, void *arg)
 {
-	const char *err = qmp_error_desc(msg);
+	const char *err = qmp_reply_error(msg);
 
 	if (STALE(arg))
 		return;
@@ -270,14 +266,14 @@ static void on_device_add(struct json_object *msg, void *arg)
 		fail("pci-insert-failed", "device_add: %s", err);
 		return;
 	}
-	if (supervise_qmp("query-pci", NULL, -1, on_query_pci_ins, GEN_ARG(hp.gen)) < 0)
+	if (monitor_command("query-pci", NULL, -1, on_query_pci_ins, GEN_ARG(hp.gen)) < 0)
 		fail("pci-insert-failed", "query-pci: QEMU's monitor is gone");
 }
 
 static void pci_ins(void)
 {
 	const struct pci_param *p = &hp.pci;
-	const char *drv = key(K_PCI_DRIVER)->str;
+	const char *drv = hp.o.pci_driver;
 	struct json_object *args = json_object_new_object();
 	char buf[32];
 
@@ -286,7 +282,8 @@ static void pci_ins(void)
 	json_object_object_add(args, "driver", json_object_new_string(drv));
 	json_object_object_add(args, "id", json_object_new_string(hp.id));
 	if (!strcmp(drv, "xen-pci-passthrough")) {
-		snprintf(buf, sizeof(buf), "%04x:%02x:%02x.%01x", p->domain, p->bus, p->dev, p->func);
+		snprintf(buf, sizeof(buf), "%04x:%02x:%02x.%01x", p->domain, p->bus, p->dev,
+			 p->func);
 		json_object_object_add(args, "hostaddr", json_object_new_string(buf));
 		if (permissive(p))
 			json_object_object_add(args, "permissive", json_object_new_boolean(1));
@@ -297,13 +294,13 @@ static void pci_ins(void)
 	}
 	log_info("command: pci-ins %s: device_add %s", hp.cur.param,
 		 json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN));
-	if (supervise_qmp("device_add", args, -1, on_device_add, GEN_ARG(hp.gen)) < 0)
+	if (monitor_command("device_add", args, -1, on_device_add, GEN_ARG(hp.gen)) < 0)
 		fail("pci-insert-failed", "QEMU's monitor is gone");
 }
 
 static void on_device_del(struct json_object *msg, void *arg)
 {
-	const char *err = qmp_error_desc(msg);
+	const char *err = qmp_reply_error(msg);
 
 	if (STALE(arg))
 		return;
@@ -319,20 +316,17 @@ static void pci_rem(void)
 
 	snprintf(hp.id, sizeof(hp.id), "pci-pt-%02x_%02x.%01x", p->bus, p->dev, p->func);
 	json_object_object_add(args, "id", json_object_new_string(hp.id));
-	if (supervise_qmp("device_del", args, -1, on_device_del, GEN_ARG(hp.gen)) < 0)
+	if (monitor_command("device_del", args, -1, on_device_del, GEN_ARG(hp.gen)) < 0)
 		fail("pci-remove-failed", "QEMU's monitor is gone");
 }
 
-void hotplug_qemu_event(struct json_object *ev)
+/* DEVICE_DELETED ends a pci-rem. */
+static void on_device_deleted(struct json_object *ev, void *arg)
 {
-	struct json_object *name, *data, *dev;
+	const char *dev = qmp_get_str(qmp_get_obj(ev, "data"), "device");
 
-	if (!hp.busy || strcmp(hp.cur.name, "pci-rem") ||
-	    !json_object_object_get_ex(ev, "event", &name) ||
-	    strcmp(json_object_get_string(name), "DEVICE_DELETED") ||
-	    !json_object_object_get_ex(ev, "data", &data) ||
-	    !json_object_object_get_ex(data, "device", &dev) ||
-	    strcmp(json_object_get_string(dev), hp.id))
+	(void)arg;
+	if (!hp.busy || strcmp(hp.cur.name, "pci-rem") || !dev || strcmp(dev, hp.id))
 		return;
 	finish("pci-removed", NULL);
 }
@@ -349,7 +343,7 @@ static void pump(void)
 	hp.n--;
 	hp.busy = true;
 	hp.gen++;
-	loop_timer_arm(hp.timer, key(K_COMMAND_TIMEOUT)->num, 0);
+	loop_timer_arm(hp.timer, hp.o.timeout_ms, 0);
 	ins = !strcmp(hp.cur.name, "pci-ins");
 	if (!ins && strcmp(hp.cur.name, "pci-rem")) {
 		/* save/continue belong to qemu-traditional; nothing here speaks them. */
@@ -359,7 +353,8 @@ static void pump(void)
 	/* A malformed parameter is refused before anything is touched. */
 	why = hotplug_parse_pci(hp.cur.param, ins, &hp.pci);
 	if (why) {
-		fail(ins ? "pci-insert-failed" : "pci-remove-failed", "malformed parameter: %s", why);
+		fail(ins ? "pci-insert-failed" : "pci-remove-failed", "malformed parameter: %s",
+		     why);
 		return;
 	}
 	if (ins)
@@ -368,21 +363,25 @@ static void pump(void)
 		pci_rem();
 }
 
-static void on_command(const char *path, void *arg)
+/* The command key, read once per turn of the loop however often it changed. */
+static void take_command(void *arg)
 {
 	char p[96], *cmd, *param;
 
-	(void)path, (void)arg;
+	(void)arg;
 	snprintf(p, sizeof(p), "%s/command", hp.dir);
 	cmd = store_read(p);
 	if (!cmd || !*cmd) {
+		/* Empty (stubinit's own write, or nothing new): nothing to take, nothing to write.
+		 */
 		free(cmd);
 		return;
 	}
 	snprintf(p, sizeof(p), "%s/parameter", hp.dir);
 	param = store_read(p);
 	if (hp.n == QUEUE) {
-		log_error("command: %s: %u commands already wait; refused", cmd, QUEUE);
+		if (log_ratelimit(&hp.refused))
+			log_error("command: %.32s: %u commands already wait; refused", cmd, QUEUE);
 	} else {
 		struct command *c = &hp.q[(hp.head + hp.n) % QUEUE];
 
@@ -397,170 +396,13 @@ static void on_command(const char *path, void *arg)
 	pump();
 }
 
-/* ---- uevents: PCI devices and CD-ROM vbds ------------------------------------------------------ */
-
-static const char *uev(const char *buf, size_t len, const char *keyname)
+static void on_command(const char *path, void *arg)
 {
-	size_t k = strlen(keyname);
-
-	for (size_t off = 0; off < len; off += strlen(buf + off) + 1)
-		if (!strncmp(buf + off, keyname, k) && buf[off + k] == '=')
-			return buf + off + k + 1;
-	return NULL;
+	(void)path, (void)arg;
+	loop_work_queue(hp.changed);
 }
 
-static int read_sys(const char *path, char *out, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, out, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	out[n] = 0;
-	out[strcspn(out, "\n")] = 0;
-	return 0;
-}
-
-static void on_cd_added(struct json_object *msg, void *arg)
-{
-	int fd = (int)(intptr_t)arg;
-	const char *err = qmp_error_desc(msg);
-
-	/* QEMU holds its own copy now; ours would keep blkfront from detaching it later. */
-	close(fd);
-	if (err)
-		log_error("cdrom: add-fd failed: %s", err);
-	else
-		log_info("cdrom: handed to QEMU (add-fd)");
-}
-
-static void cd_appeared(const char *devname)
-{
-	char path[128], node[64], type_path[96], *type, opaque[48];
-	unsigned long devid;
-	struct json_object *args;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/block/%s/device/nodename", devname);
-	if (read_sys(path, node, sizeof(node)) < 0 || strncmp(node, "device/vbd/", 11))
-		return;
-	devid = strtoul(node + 11, NULL, 10);
-	snprintf(type_path, sizeof(type_path), "device/vbd/%lu/device-type", devid);
-	type = store_read(type_path);
-	if (!type || strcmp(type, "cdrom")) {
-		log_info("block: %s is %s (vbd %lu), not a CD-ROM: left to QEMU's command line",
-			 devname, type ? type : "of unknown type", devid);
-		free(type);
-		return;
-	}
-	free(type);
-	snprintf(path, sizeof(path), "/dev/%s", devname);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		log_errno(LV_ERROR, errno, "cdrom: vbd %lu: cannot open %s", devid, path);
-		return;
-	}
-	/* libxl's cd-insert looks the fdset up by this opaque (Xen 4.20 and later). */
-	snprintf(opaque, sizeof(opaque), "stub-devid:%lu", devid);
-	args = json_object_new_object();
-	json_object_object_add(args, "opaque", json_object_new_string(opaque));
-	log_info("cdrom: vbd %lu appeared as %s; add-fd with opaque %s", devid, path, opaque);
-	if (supervise_qmp("add-fd", args, fd, on_cd_added, (void *)(intptr_t)fd) < 0) {
-		log_error("cdrom: vbd %lu: QEMU's monitor is gone", devid);
-		close(fd);
-	}
-}
-
-static void pci_appeared(const char *slot, const char *driver)
-{
-	char path[160];
-	int fd;
-
-	log_info("pci: %s hot-plugged into the stubdomain%s%s", slot, driver ? "; driver " : "",
-		 driver ? driver : "");
-	/* xen-pci-passthrough reads the device's capabilities from sysfs, past the first 64 bytes of
-	 * its config space, which Linux shows only to CAP_SYS_ADMIN. */
-	if (!supervise_qemu_privileged())
-		log_error("pci: %s: QEMU runs deprivileged (key stubinit.qemu-user=%s), and Linux "
-			  "shows a process without CAP_SYS_ADMIN only the first 64 bytes of a PCI "
-			  "device's config space: QEMU's xen-pci-passthrough will fail on its "
-			  "capabilities; a guest with PCI devices needs stubinit.qemu-user=root",
-			  slot, key(K_QEMU_USER)->str);
-	if (!driver)
-		return;
-	/* QEMU passes it through; a stubdomain driver on it would fight QEMU. */
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", slot);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, slot, strlen(slot)) < 0)
-		log_errno(LV_ERROR, errno, "pci: %s: cannot unbind %s", slot, driver);
-	else
-		log_info("pci: %s: unbound from %s", slot, driver);
-	if (fd >= 0)
-		close(fd);
-}
-
-static void on_uevent(int fd, uint32_t events, void *arg)
-{
-	char buf[8192];
-	ssize_t n;
-
-	(void)events, (void)arg;
-	while ((n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) > 0) {
-		const char *action, *subsystem;
-
-		buf[n] = 0;
-		action = uev(buf, (size_t)n, "ACTION");
-		subsystem = uev(buf, (size_t)n, "SUBSYSTEM");
-		if (!action || !subsystem)
-			continue;
-		log_debug("uevent: %s %s %s", action, subsystem, buf);
-		if (!strcmp(subsystem, "block") && !strcmp(action, "add") &&
-		    uev(buf, (size_t)n, "DEVNAME"))
-			cd_appeared(uev(buf, (size_t)n, "DEVNAME"));
-		else if (!strcmp(subsystem, "pci") && (!strcmp(action, "add") || !strcmp(action, "bind")))
-			pci_appeared(uev(buf, (size_t)n, "PCI_SLOT_NAME") ?: "?",
-				     uev(buf, (size_t)n, "DRIVER"));
-		else if (!strcmp(subsystem, "xen") && uev(buf, (size_t)n, "XENBUS_PATH") &&
-			 !strncmp(uev(buf, (size_t)n, "XENBUS_PATH"), "device/pci", 10) &&
-			 !strcmp(action, "remove"))
-			log_error("pci: pcifront %s went away (a pcifront failure, e.g. SWIOTLB "
-				  "exhaustion?); its devices are gone from the stubdomain",
-				  uev(buf, (size_t)n, "XENBUS_PATH"));
-	}
-}
-
-static void open_uevents(void)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 };
-	char type[16];
-	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			NETLINK_KOBJECT_UEVENT);
-
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    loop_add(fd, EPOLLIN, on_uevent, NULL) < 0) {
-		log_errno(LV_ERROR, errno, "hotplug: no uevents");
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	hp.uevent_fd = fd;
-	/* Devices pcifront brings are QEMU's: keep the stubdomain's drivers from probing them. The
-	 * setting is the kernel's, not a namespace's, so only ever on Xen. */
-	if (read_sys("/sys/hypervisor/type", type, sizeof(type)) == 0 && !strcmp(type, "xen")) {
-		int a = open("/sys/bus/pci/drivers_autoprobe", O_WRONLY | O_CLOEXEC);
-
-		if (a < 0 || write(a, "0", 1) < 0)
-			log_errno(LV_WARN, errno, "pci: drivers_autoprobe=0");
-		if (a >= 0)
-			close(a);
-	}
-}
-
-void hotplug_start(unsigned domid, unsigned target)
+void hotplug_start(unsigned domid, unsigned target, const struct hotplug_opts *o)
 {
 	char path[96];
 	int err;
@@ -568,13 +410,20 @@ void hotplug_start(unsigned domid, unsigned target)
 	if (hp.started)
 		return;
 	hp.started = true;
+	hp.o = *o;
 	hp.target = target;
 	hp.domid = domid;
+	hp.refused = (struct log_ratelimit)LOG_RATELIMIT("command: refusals", 5, 1000);
 	snprintf(hp.dir, sizeof(hp.dir), "device-model/%u", target);
 	hp.timer = loop_timer_new(on_timeout, NULL);
+	hp.changed = loop_work_new(take_command, NULL);
+	if (!hp.timer || !hp.changed) {
+		log_error("command: cannot serve the command protocol");
+		return;
+	}
+	monitor_subscribe("DEVICE_DELETED", on_device_deleted, NULL);
 	snprintf(path, sizeof(path), "%s/command", hp.dir);
 	err = store_watch(path, on_command, NULL);
 	if (err)
 		log_errno(LV_ERROR, err, "command: cannot watch %s", path);
-	open_uevents();
 }

@@ -1,23 +1,24 @@
 /*
- * hotplug: the device paths the toolstack drives while the guest lives. Owns the xenstore
- * device-model command protocol under device-model/<guest>/ (pci-ins, pci-rem: one command at a
- * time, in order, each bounded, translated into QMP on the permanent monitor), the kernel's uevent
- * socket (PCI devices hot-plugged into the stubdomain are kept from its own drivers and recorded;
- * a CD-ROM vbd that appears is handed to QEMU with add-fd, opaque "stub-devid:<devid>", for
- * libxl's cd-insert), and the parameter parsing for both.
+ * hotplug: the xenstore device-model command protocol the toolstack drives while the guest lives.
+ * Owns device-model/<guest>/{command,parameter,state} (pci-ins, pci-rem: one command at a time, in
+ * order, each bounded by stubinit.command-timeout, translated into QMP on the permanent monitor)
+ * and the parsing of their parameters. A change of the command key is a flag: it is read once per
+ * turn of the loop however often it was written, and nothing is written back when it is empty.
  */
 #ifndef STUBINIT_HOTPLUG_H
 #define STUBINIT_HOTPLUG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
-struct json_object;
+struct hotplug_opts {
+	const char *pci_driver; /* the QEMU device pci-ins adds */
+	uint64_t timeout_ms;	/* one command, at most */
+	const char *timeout_text;
+};
 
-/* Once QEMU serves: watch the command key and open the uevent socket. @domid: this stubdomain. */
-void hotplug_start(unsigned domid, unsigned target);
-
-/* QMP events from QEMU (DEVICE_DELETED ends a pci-rem). */
-void hotplug_qemu_event(struct json_object *ev);
+/* Once QEMU serves: watch the command key. @domid: this stubdomain. */
+void hotplug_start(unsigned domid, unsigned target, const struct hotplug_opts *o);
 
 /* "DDDD:BB:DD.F[@VV],msitranslate=N,power_mgmt=N" (pci-ins) or "DDDD:BB:DD.F" (pci-rem). */
 struct pci_param {

@@ -2,7 +2,7 @@
  * keys: stubinit.* keys: table, parsing, renames. See keys.h.
  */
 #include "keys.h"
-#include "log.h"
+#include "core/log.h"
 
 #include <ctype.h>
 #include <errno.h>

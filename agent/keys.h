@@ -124,13 +124,6 @@ enum stubinit_key {
 	K__COUNT
 };
 
-/* Values of on-qemu-exit, in the order of its choices. */
-enum qemu_exit_policy { POLICY_CRASH_GUEST, POLICY_POWEROFF, POLICY_STAY };
-/* Values of qemu-sandbox. */
-enum qemu_sandbox { SANDBOX_AUTO, SANDBOX_ON, SANDBOX_OFF };
-/* Values of qmp-transport. */
-enum qmp_transport_key { TRANSPORT_VCHAN, TRANSPORT_UNIX };
-
 /* The keyset of the running agent (defaults until configured). */
 struct keyset *keys_stubinit(void);
 const struct key_val *key(enum stubinit_key k);

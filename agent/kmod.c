@@ -2,7 +2,7 @@
  * kmod: finit_module() of the image's module list. See kmod.h.
  */
 #include "kmod.h"
-#include "log.h"
+#include "core/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -2,23 +2,33 @@
  * stubinit: PID 1 of a Xen Linux device-model stubdomain.
  *
  * The whole life of the stubdomain, in order: block signals and start the loop, boot (mounts,
- * console), configuration (stubinit.* keys), the hvc consoles, kernel modules, the network's
- * loopback, xenstore, what the toolstack asked for, QEMU; then serve events forever. Before
- * serving, a setup error powers the stubdomain off cleanly; once serving, nothing may end PID 1:
- * every error is logged and survived.
+ * console), configuration (stubinit.* keys, read once into options), the hvc consoles, kernel
+ * modules, hygiene, the network's loopback, xenstore; then what the toolstack asked for: the
+ * guest's network, dom0's QMP (and display), QEMU's monitors, QEMU itself, and once QEMU serves,
+ * the device paths (command protocol, uevents); then serve events forever. Before QEMU starts, a
+ * setup error is reported and the failure policy applies (crash-guest powers the stubdomain off
+ * cleanly); once serving, nothing may end PID 1: every error is logged and survived.
  */
 #include "boot.h"
-#include "child.h"
 #include "config.h"
+#include "dom0.h"
+#include "hotplug.h"
 #include "keys.h"
 #include "kmod.h"
-#include "log.h"
-#include "loop.h"
+#include "monitor.h"
+#include "network.h"
+#include "options.h"
+#include "paths.h"
+#include "policy.h"
+#include "qemu.h"
 #include "shutdown.h"
 #include "status.h"
 #include "store.h"
-#include "supervise.h"
+#include "uevent.h"
 #include "console/console.h"
+#include "core/child.h"
+#include "core/log.h"
+#include "core/loop.h"
 #include "netlink/net.h"
 
 #include <errno.h>
@@ -29,25 +39,27 @@
 
 #define KERNEL_CMDLINE "/proc/cmdline"
 
-static const char *const own_options[] = { "--help", "--version", "--keys-markdown",
-					   "--kernel-cmdline=", NULL };
+static const char *const own_options[] = {"--help", "--version", "--keys-markdown",
+					  "--kernel-cmdline=", NULL};
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: stubinit [--<key>=<value>...]\n"
 		"PID 1 of a Xen Linux device-model stubdomain (version %s).\n\n"
-		"Keys come from stubinit.<key>=<value> words of the kernel command line and from the\n"
+		"Keys come from stubinit.<key>=<value> words of the kernel command line and from "
+		"the\n"
 		"options below; options win.\n\n",
 		STUBINIT_VERSION);
 	keys_print_help(keys_stubinit(), out);
-	fprintf(out, "\nOther options:\n"
-		     "  --kernel-cmdline=<file>  read the kernel command line from <file> instead of "
-		     "%s (tests, debugging)\n"
-		     "  --keys-markdown          print the key table as README shows it\n"
-		     "  --version                print the version\n"
-		     "  --help                   this text\n",
-		     KERNEL_CMDLINE);
+	fprintf(out,
+		"\nOther options:\n"
+		"  --kernel-cmdline=<file>  read the kernel command line from <file> instead of "
+		"%s (tests, debugging)\n"
+		"  --keys-markdown          print the key table as README shows it\n"
+		"  --version                print the version\n"
+		"  --help                   this text\n",
+		KERNEL_CMDLINE);
 }
 
 /* --help/--version end a command run by hand; as PID 1 they must not stop boot. */
@@ -58,7 +70,8 @@ static const char *scan_own_options(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (!strcmp(a, "--help") || !strcmp(a, "--version") || !strcmp(a, "--keys-markdown")) {
+		if (!strcmp(a, "--help") || !strcmp(a, "--version") ||
+		    !strcmp(a, "--keys-markdown")) {
 			FILE *out = stdout;
 
 			if (boot_is_pid1()) {
@@ -109,12 +122,41 @@ static void configure(int argc, char **argv, const char *cmdline_path)
 		log_warn("configuration: %u problem(s) reported above; booting on", ks->problems);
 }
 
+static struct options opt;
 static struct console_set consoles;
 static struct dm_config cfg;
+
+/* QEMU serves: the paths the toolstack drives while the guest lives. */
+static void device_paths(void *arg)
+{
+	(void)arg;
+	hotplug_start(cfg.domid, cfg.target, &opt.hotplug);
+	uevent_start(qemu_privileged(), opt.qemu.user);
+}
+
+/* What the toolstack asked for, in the order it must be ready: NULL, or why it failed. */
+static const char *start_device_model(void)
+{
+	const char *why;
+
+	/* Bridges and taps exist before QEMU opens them; netfronts join when they appear. */
+	network_setup(&cfg, &opt.network);
+	if (boot_run_dir(RUN_DIR) < 0)
+		return "cannot create " RUN_DIR;
+	/* Up before QEMU can reach the running state: libxl talks QMP right after "running". */
+	if ((why = dom0_serve(cfg.target, &opt.dom0, &consoles)))
+		return why;
+	if ((why = monitor_listen(&opt.monitor, dom0_save_fd())))
+		return why;
+	monitor_on_running(device_paths, NULL);
+	return qemu_start(&cfg, &consoles, &opt.qemu);
+}
 
 /* xenstore is there: what the toolstack wants, then QEMU. */
 static void on_store(bool ok, void *arg)
 {
+	const char *why;
+
 	(void)arg;
 	if (!ok) {
 		status_error("xenstore not reachable");
@@ -122,14 +164,18 @@ static void on_store(bool ok, void *arg)
 		return;
 	}
 	if (config_read(&cfg) < 0) {
-		if (cfg.have_target)
+		if (cfg.have_target) {
 			status_bind(cfg.target);
-		supervise_fail_early(&cfg, cfg.error);
+			policy_target(cfg.target);
+		}
+		policy_fail_early(cfg.error);
 		return;
 	}
 	log_info("stubdomain %u serves guest %u", cfg.domid, cfg.target);
 	status_bind(cfg.target); /* writes the state, booting */
-	supervise_start(&cfg, &consoles);
+	policy_target(cfg.target);
+	if ((why = start_device_model()))
+		policy_fail_early(why);
 }
 
 int main(int argc, char **argv)
@@ -153,19 +199,24 @@ int main(int argc, char **argv)
 	}
 	log_watch();
 	configure(argc, argv, cmdline);
+	options_read(&opt);
 	child_init();
-	shutdown_init();
+	shutdown_init(opt.shutdown_timeout_ms);
+	policy_init(opt.on_qemu_exit);
+	status_stats_interval(opt.stats_interval_ms);
 	/* First, before anything else can be scheduled: a restore stream may be waiting in hvc2. */
-	console_setup(key(K_CONSOLE_PREFIX)->str, &consoles);
-	/* Xen's devices (privcmd, evtchn, gntdev, ...) before xenstore, vchan and QEMU need them. */
-	kmod_load_list(key(K_MODULES)->str);
-	boot_hygiene(key(K_READONLY_ROOT)->num);
+	console_setup(opt.console_prefix, &consoles);
+	/* Xen's devices (privcmd, evtchn, gntdev, ...) before xenstore, vchan and QEMU need them.
+	 */
+	kmod_load_list(opt.modules);
+	boot_hygiene(opt.readonly_root);
 	boot_drop_rights();
 
 	if (net_link_up("lo") < 0)
 		log_warn("boot: loopback is not up; going on");
-	store_connect(key(K_XENSTORE_TIMEOUT)->num, on_store, NULL);
+	store_connect(opt.xenstore_timeout_ms, on_store, NULL);
 
 	for (;;)
-		loop_run_once(-1);
+		if ((err = loop_run_once(-1)) < 0)
+			log_errno(LV_ERROR, err, "loop: epoll_wait");
 }

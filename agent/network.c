@@ -2,10 +2,11 @@
  * network: topology from dm-argv and specs, applied through netlink/. See network.h.
  */
 #include "network.h"
-#include "keys.h"
-#include "log.h"
-#include "loop.h"
+#include "monitor.h"
+#include "core/log.h"
+#include "core/loop.h"
 #include "netlink/net.h"
+#include "qmp/json.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -40,17 +41,19 @@ static char *read_file(const char *path)
 	return text;
 }
 
-unsigned network_setup(const struct dm_config *cfg)
+static void on_device_deleted(struct json_object *ev, void *arg);
+
+unsigned network_setup(const struct dm_config *cfg, const struct network_opts *o)
 {
 	struct dm_nic nics[MAX_NICS];
 	int n = dmargs_nics(cfg->args.v, cfg->args.n, nics, MAX_NICS);
-	const char *inline_spec = key(K_NETWORK)->str;
-	char *file = read_file(key(K_NETWORK_FILE)->str);
+	const char *inline_spec = o->spec;
+	char *file = read_file(o->spec_file);
 	unsigned bad = 0, failed;
 	int fd;
 
 	if (!file && errno != ENOENT)
-		log_errno(LV_ERROR, errno, "network: cannot read %s", key(K_NETWORK_FILE)->str);
+		log_errno(LV_ERROR, errno, "network: cannot read %s", o->spec_file);
 	if (!n && !*inline_spec && !file)
 		return 0;
 	for (unsigned i = 0; i < cfg->nvif; i++) {
@@ -60,12 +63,12 @@ unsigned network_setup(const struct dm_config *cfg)
 			net_vif_mac(cfg->vif[i].devid, mac);
 	}
 	for (int i = 0; i < n; i++) {
-		log_info("network: NIC %u: tap %s joins the netfront of device/vif/%u", nics[i].devid,
-			 nics[i].tap, nics[i].devid);
+		log_info("network: NIC %u: tap %s joins the netfront of device/vif/%u",
+			 nics[i].devid, nics[i].tap, nics[i].devid);
 		net_default_nic(&topo, nics[i].devid, nics[i].tap);
 	}
 	if (file) {
-		bad += net_spec_parse(&topo, file, key(K_NETWORK_FILE)->str);
+		bad += net_spec_parse(&topo, file, o->spec_file);
 		free(file);
 	}
 	if (*inline_spec) {
@@ -84,29 +87,26 @@ unsigned network_setup(const struct dm_config *cfg)
 	fd = net_events_fd();
 	if (fd >= 0)
 		loop_add(fd, EPOLLIN, on_link_events, NULL);
+	monitor_subscribe("DEVICE_DELETED", on_device_deleted, NULL);
 	failed = net_apply(&topo);
 	log_info("network: %zu item(s): %u failed, %u waiting, %u bad spec line(s)", topo.n, failed,
 		 net_pending(), bad);
 	return failed + bad;
 }
 
-void network_qemu_event(struct json_object *ev)
+/* The guest's PV drivers unplugged emulated NIC <devid>: "nic<devid>" is deleted. */
+static void on_device_deleted(struct json_object *ev, void *arg)
 {
-	struct json_object *name, *data, *dev;
-	const char *d;
+	const char *d = qmp_get_str(qmp_get_obj(ev, "data"), "device");
 	char *end;
 	unsigned long devid;
 
-	if (!json_object_object_get_ex(ev, "event", &name) ||
-	    strcmp(json_object_get_string(name), "DEVICE_DELETED") ||
-	    !json_object_object_get_ex(ev, "data", &data) ||
-	    !json_object_object_get_ex(data, "device", &dev))
+	(void)arg;
+	if (!d || strncmp(d, "nic", 3) || d[3] < '0' || d[3] > '9')
 		return;
-	d = json_object_get_string(dev);
-	if (strncmp(d, "nic", 3) || !d[3])
-		return;
+	errno = 0;
 	devid = strtoul(d + 3, &end, 10);
-	if (*end)
+	if (*end || errno || devid > 0xffff)
 		return;
 	/* The guest's PV drivers unplugged the emulated NIC: its path through here is done. */
 	log_info("network: QEMU unplugged %s; removing its bridge and tap", d);

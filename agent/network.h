@@ -9,12 +9,13 @@
 
 #include "config.h"
 
-struct json_object;
+struct network_opts {
+	const char *spec;      /* stubinit.network: spec lines, ';' between them */
+	const char *spec_file; /* stubinit.network-file; absent is fine */
+};
 
-/* Returns the number of items that failed (logged); QEMU starts either way. */
-unsigned network_setup(const struct dm_config *cfg);
-
-/* A QMP event from QEMU: DEVICE_DELETED for "nic<devid>" takes that NIC's bridge and tap away. */
-void network_qemu_event(struct json_object *ev);
+/* Returns the number of items that failed (logged); QEMU starts either way. From then on QEMU's
+ * DEVICE_DELETED for "nic<devid>" takes that NIC's bridge and tap away. */
+unsigned network_setup(const struct dm_config *cfg, const struct network_opts *o);
 
 #endif

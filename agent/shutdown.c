@@ -3,10 +3,9 @@
  */
 #include "shutdown.h"
 #include "boot.h"
-#include "child.h"
-#include "keys.h"
-#include "log.h"
-#include "loop.h"
+#include "core/child.h"
+#include "core/log.h"
+#include "core/loop.h"
 #include "status.h"
 
 #include <signal.h>
@@ -17,6 +16,7 @@
 #define KILL_GRACE_MS 1000
 
 static struct {
+	uint64_t timeout_ms;
 	int started;
 	int code;
 	int killed; /* SIGKILL sent */
@@ -59,7 +59,7 @@ static void on_timeout(void *arg)
 		return;
 	}
 	log_warn("shutdown: children still running after %llu ms; sending SIGKILL",
-		 (unsigned long long)key(K_SHUTDOWN_TIMEOUT)->num);
+		 (unsigned long long)sd.timeout_ms);
 	sd.killed = 1;
 	child_signal_all(SIGKILL);
 	loop_timer_arm(sd.timer, KILL_GRACE_MS, 0);
@@ -85,9 +85,9 @@ void shutdown_begin(int code, const char *why)
 		return;
 	}
 	log_info("shutdown: SIGTERM sent to children; waiting up to %llu ms",
-		 (unsigned long long)key(K_SHUTDOWN_TIMEOUT)->num);
+		 (unsigned long long)sd.timeout_ms);
 	/* A zero bound still goes through the timer, so the kill happens in the loop like any event. */
-	loop_timer_arm(sd.timer, key(K_SHUTDOWN_TIMEOUT)->num ? key(K_SHUTDOWN_TIMEOUT)->num : 1, 0);
+	loop_timer_arm(sd.timer, sd.timeout_ms ? sd.timeout_ms : 1, 0);
 }
 
 static void on_signal(const struct signalfd_siginfo *si, void *arg)
@@ -103,8 +103,9 @@ static void on_signal(const struct signalfd_siginfo *si, void *arg)
 	shutdown_begin(0, why);
 }
 
-int shutdown_init(void)
+int shutdown_init(uint64_t timeout_ms)
 {
+	sd.timeout_ms = timeout_ms;
 	child_on_reaped(on_reaped, NULL);
 	loop_on_signal(SIGTERM, on_signal, NULL);
 	loop_on_signal(SIGINT, on_signal, NULL);

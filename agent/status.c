@@ -2,11 +2,14 @@
  * status: the device-model/<target>/stubinit keys. See status.h.
  */
 #include "status.h"
-#include "log.h"
 #include "store.h"
+#include "core/log.h"
+#include "core/loop.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,11 +18,16 @@ static struct {
 	unsigned target;
 	enum status_state state;
 	char error[256];
+	uint64_t interval_ms;
+	pid_t qemu;
+	struct loop_timer *stats;
 } ss;
 
 static const char *const names[] = {
-	[ST_BOOTING] = "booting",	      [ST_STARTING_QEMU] = "starting-qemu",
-	[ST_RUNNING] = "running",	      [ST_QEMU_DIED] = "qemu-died",
+	[ST_BOOTING] = "booting",
+	[ST_STARTING_QEMU] = "starting-qemu",
+	[ST_RUNNING] = "running",
+	[ST_QEMU_DIED] = "qemu-died",
 	[ST_SHUTTING_DOWN] = "shutting-down",
 };
 
@@ -61,11 +69,6 @@ void status_set(enum status_state s)
 	put("state", names[s]);
 }
 
-void status_stats(const char *line)
-{
-	put("stats", line);
-}
-
 void status_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -75,4 +78,81 @@ void status_error(const char *fmt, ...)
 	va_end(ap);
 	log_error("%s", ss.error);
 	put("error", ss.error);
+}
+
+/* ---- stats --------------------------------------------------------------------------------------
+ */
+
+static long field_kb(const char *path, const char *field)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, strlen(field)))
+			v = strtol(line + strlen(field), NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static long qemu_cpu_ms(void)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", ss.qemu);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	/* After "comm)": state and 10 more fields, then utime and stime. */
+	if (!p ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (long)((ut + st) * 1000 / (unsigned long)(hz > 0 ? hz : 100));
+}
+
+static void on_stats(void *arg)
+{
+	char path[64], line[256];
+	double up = 0;
+	FILE *f = fopen("/proc/uptime", "re");
+
+	(void)arg;
+	if (f) {
+		if (fscanf(f, "%lf", &up) != 1)
+			up = 0;
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/status", ss.qemu);
+	snprintf(line, sizeof(line),
+		 "qemu-rss-kb=%ld qemu-cpu-ms=%ld stubinit-rss-kb=%ld mem-free-kb=%ld "
+		 "mem-available-kb=%ld uptime-s=%.0f",
+		 ss.qemu ? field_kb(path, "VmRSS:") : -1, ss.qemu ? qemu_cpu_ms() : -1,
+		 field_kb("/proc/self/status", "VmRSS:"), field_kb("/proc/meminfo", "MemFree:"),
+		 field_kb("/proc/meminfo", "MemAvailable:"), up);
+	put("stats", line);
+}
+
+void status_stats_interval(uint64_t interval_ms)
+{
+	ss.interval_ms = interval_ms;
+}
+
+void status_watch_qemu(pid_t pid)
+{
+	ss.qemu = pid;
+	if (!pid || !ss.interval_ms || ss.stats)
+		return;
+	ss.stats = loop_timer_new(on_stats, NULL);
+	if (!ss.stats)
+		log_errno(LV_ERROR, errno, "status: no stats refresh");
+	else
+		loop_timer_arm(ss.stats, 1, ss.interval_ms);
 }

@@ -2,8 +2,8 @@
  * store: libxenstore connection, boot-time wait, reads and writes. See store.h.
  */
 #include "store.h"
-#include "log.h"
-#include "loop.h"
+#include "core/log.h"
+#include "core/loop.h"
 
 #include <errno.h>
 #include <limits.h>

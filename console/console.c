@@ -2,7 +2,7 @@
  * console: raw hvc consoles. See console.h.
  */
 #include "console.h"
-#include "agent/log.h"
+#include "core/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

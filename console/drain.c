@@ -3,9 +3,9 @@
  * console.h.
  */
 #include "console.h"
-#include "agent/child.h"
-#include "agent/log.h"
-#include "agent/loop.h"
+#include "core/child.h"
+#include "core/log.h"
+#include "core/loop.h"
 
 #include <errno.h>
 #include <fcntl.h>

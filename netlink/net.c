@@ -2,7 +2,7 @@
  * netlink: links, bridges and taps with libnl-route, link events, applying the topology. See net.h.
  */
 #include "net.h"
-#include "agent/log.h"
+#include "core/log.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
  * netlink spec: the topology model and its text form. See net.h.
  */
 #include "net.h"
-#include "agent/log.h"
+#include "core/log.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,29 +1,32 @@
 /*
- * qmp conn: a non-blocking QMP client connection. See qmp.h.
+ * qmp conn: a non-blocking QMP client connection. See conn.h.
  */
-#include "qmp.h"
+#include "conn.h"
+#include "framer.h"
+#include "json.h"
+#include "core/buf.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-struct outmsg {
-	char *buf;
-	size_t len, off;
-	int fd; /* to pass with the first byte, or -1 */
-	struct outmsg *next;
-};
-
 struct pending {
-	unsigned long id;
+	int64_t id;
 	qmp_reply_fn fn;
 	void *arg;
 	struct pending *next;
+};
+
+/* An fd to pass with the byte at @pos of the output stream. */
+struct passfd {
+	uint64_t pos;
+	int fd;
 };
 
 struct qmp_conn {
@@ -31,21 +34,26 @@ struct qmp_conn {
 	struct qmp_framer *fr;
 	const struct qmp_conn_ops *ops;
 	void *arg;
-	int greeted;
-	int closed;
-	unsigned long next_id;
-	struct outmsg *out, **out_tail;
-	struct pending *pend;
+	bool greeted, closed;
+	int64_t next_id;
+	struct buf out;
+	uint64_t sent; /* bytes of the output stream sent so far */
+	struct passfd fds[QMP_CONN_INFLIGHT];
+	unsigned nfds;
+	struct pending *pend, **pend_tail;
+	unsigned inflight, max_inflight;
+	unsigned long dropped;
 	char why[128];
 };
 
-struct qmp_conn *qmp_conn_new(int fd, size_t max_msg, const struct qmp_conn_ops *ops, void *arg)
+struct qmp_conn *qmp_conn_new(int fd, const struct qmp_conn_limits *lim,
+			      const struct qmp_conn_ops *ops, void *arg)
 {
 	struct qmp_conn *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
-	c->fr = qmp_framer_new(max_msg);
+	c->fr = qmp_framer_new(lim->max_msg, lim->max_alloc);
 	if (!c->fr) {
 		free(c);
 		return NULL;
@@ -55,7 +63,9 @@ struct qmp_conn *qmp_conn_new(int fd, size_t max_msg, const struct qmp_conn_ops 
 	c->ops = ops;
 	c->arg = arg;
 	c->next_id = 1;
-	c->out_tail = &c->out;
+	c->pend_tail = &c->pend;
+	c->max_inflight = lim->max_inflight ? lim->max_inflight : QMP_CONN_INFLIGHT;
+	buf_init(&c->out, lim->max_out);
 	return c;
 }
 
@@ -64,63 +74,110 @@ int qmp_conn_fd(const struct qmp_conn *c)
 	return c->fd;
 }
 
-int qmp_conn_wants_write(const struct qmp_conn *c)
+bool qmp_conn_wants_write(const struct qmp_conn *c)
 {
-	return c->out != NULL;
+	return buf_pending(&c->out) > 0;
 }
 
-const char *qmp_error_desc(struct json_object *msg)
+size_t qmp_conn_queued(const struct qmp_conn *c)
 {
-	struct json_object *err, *desc;
+	return buf_pending(&c->out);
+}
 
-	if (!msg)
-		return "connection closed";
-	if (!json_object_object_get_ex(msg, "error", &err))
-		return NULL;
-	if (json_object_object_get_ex(err, "desc", &desc))
-		return json_object_get_string(desc);
-	return "error without a description";
+unsigned qmp_conn_inflight(const struct qmp_conn *c)
+{
+	return c->inflight;
+}
+
+unsigned long qmp_conn_dropped(const struct qmp_conn *c)
+{
+	return c->dropped;
+}
+
+/* The reply to command @id, taken off the list; NULL for an id never issued or already answered. */
+static struct pending *take(struct qmp_conn *c, int64_t id)
+{
+	for (struct pending **pp = &c->pend; *pp; pp = &(*pp)->next) {
+		struct pending *p = *pp;
+
+		if (p->id != id)
+			continue;
+		*pp = p->next;
+		if (!*pp || c->pend_tail == &p->next)
+			c->pend_tail = pp;
+		c->inflight--;
+		return p;
+	}
+	return NULL;
+}
+
+/* A message skipped over a limit: the reply to the oldest command waiting, if any. */
+static void refused(struct qmp_conn *c)
+{
+	struct pending *p = c->pend;
+	struct json_object *reply, *err;
+	char desc[128];
+
+	if (c->ops->refused)
+		c->ops->refused(qmp_framer_why(c->fr), c->arg);
+	if (c->closed || !p || !(p = take(c, p->id)))
+		return;
+	snprintf(desc, sizeof(desc), "stubinit: QEMU's reply was refused: %s",
+		 qmp_framer_why(c->fr));
+	reply = json_object_new_object();
+	err = json_object_new_object();
+	json_object_object_add(err, "class", json_object_new_string("GenericError"));
+	json_object_object_add(err, "desc", json_object_new_string(desc));
+	json_object_object_add(reply, "error", err);
+	p->fn(reply, p->arg);
+	json_object_put(reply);
+	free(p);
 }
 
 static void dispatch(struct json_object *obj, void *arg)
 {
 	struct qmp_conn *c = arg;
-	struct json_object *v;
+	struct pending *p;
+	int64_t id;
 
 	if (c->closed)
 		return;
-	if (!c->greeted && json_object_object_get_ex(obj, "QMP", &v)) {
-		c->greeted = 1;
+	if (!obj) {
+		refused(c);
+		return;
+	}
+	if (qmp_has(obj, "QMP")) {
+		if (c->greeted || !qmp_get_obj(obj, "QMP")) {
+			c->dropped++;
+			return;
+		}
+		c->greeted = true;
 		if (c->ops->greeting)
 			c->ops->greeting(obj, c->arg);
 		return;
 	}
-	if (json_object_object_get_ex(obj, "event", &v)) {
+	if (qmp_has(obj, "event")) {
+		if (!c->greeted || !qmp_get_str(obj, "event")) {
+			c->dropped++;
+			return;
+		}
 		if (c->ops->event)
 			c->ops->event(obj, c->arg);
 		return;
 	}
-	if (json_object_object_get_ex(obj, "id", &v) && json_object_is_type(v, json_type_int)) {
-		unsigned long id = (unsigned long)json_object_get_int64(v);
-
-		for (struct pending **pp = &c->pend; *pp; pp = &(*pp)->next) {
-			struct pending *p = *pp;
-
-			if (p->id != id)
-				continue;
-			*pp = p->next;
-			p->fn(obj, p->arg);
-			free(p);
-			return;
-		}
+	/* A reply: only to an id this connection issued (ids are never reused). */
+	if (!qmp_get_int(obj, "id", 1, INT64_MAX, &id) || !(p = take(c, id))) {
+		c->dropped++;
+		return;
 	}
-	/* A reply to nobody: not ours to act on. */
+	p->fn(obj, p->arg);
+	free(p);
 }
 
 static int close_with(struct qmp_conn *c, const char *why)
 {
 	if (!c->closed) {
-		c->closed = 1;
+		c->closed = true;
 		snprintf(c->why, sizeof(c->why), "%s", why);
 		if (c->ops->closed)
 			c->ops->closed(c->why, c->arg);
@@ -128,14 +185,15 @@ static int close_with(struct qmp_conn *c, const char *why)
 	return -1;
 }
 
-int qmp_conn_read(struct qmp_conn *c)
+int qmp_conn_read(struct qmp_conn *c, size_t budget)
 {
 	char buf[4096];
 
 	if (c->closed)
 		return -1;
-	for (;;) {
-		ssize_t n = read(c->fd, buf, sizeof(buf));
+	while (budget) {
+		size_t want = budget < sizeof(buf) ? budget : sizeof(buf);
+		ssize_t n = read(c->fd, buf, want);
 		int err;
 
 		if (n < 0 && errno == EINTR)
@@ -146,67 +204,93 @@ int qmp_conn_read(struct qmp_conn *c)
 			return close_with(c, strerror(errno));
 		if (n == 0)
 			return close_with(c, "closed by QEMU");
+		budget -= (size_t)n;
 		err = qmp_framer_feed(c->fr, buf, (size_t)n, dispatch, c);
 		if (c->closed)
 			return -1;
-		if (err == -EMSGSIZE)
-			return close_with(c, "message over the size cap");
 		if (err)
-			return close_with(c, "malformed JSON");
+			return close_with(c, "malformed JSON from QEMU");
 	}
+	return 1;
+}
+
+/* Queues @msg (an object) with the next id; on error @msg is left as it was but for its id. */
+static int queue(struct qmp_conn *c, struct json_object *msg, int pass_fd, qmp_reply_fn fn,
+		 void *arg)
+{
+	struct pending *p;
+	const char *text;
+	size_t len;
+	int err;
+
+	if (c->closed)
+		return -EPIPE;
+	if (c->inflight >= c->max_inflight || (pass_fd >= 0 && c->nfds == QMP_CONN_INFLIGHT))
+		return -ENOBUFS;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->id = c->next_id;
+	p->fn = fn;
+	p->arg = arg;
+	json_object_object_add(msg, "id", json_object_new_int64(p->id));
+	text = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN |
+							   JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = strlen(text);
+	if (len + 2 > buf_room(&c->out)) {
+		free(p);
+		return -ENOBUFS;
+	}
+	if ((err = buf_add(&c->out, text, len)) < 0 || (err = buf_add(&c->out, "\r\n", 2)) < 0) {
+		free(p);
+		return err;
+	}
+	if (pass_fd >= 0)
+		c->fds[c->nfds++] =
+			(struct passfd){c->sent + buf_pending(&c->out) - len - 2, pass_fd};
+	c->next_id++;
+	*c->pend_tail = p;
+	c->pend_tail = &p->next;
+	c->inflight++;
+	return qmp_conn_flush(c) < 0 ? -EPIPE : 0;
 }
 
 int qmp_conn_command(struct qmp_conn *c, const char *cmd, struct json_object *args, int pass_fd,
 		     qmp_reply_fn fn, void *arg)
 {
 	struct json_object *msg = json_object_new_object();
-	struct outmsg *m = calloc(1, sizeof(*m));
-	struct pending *p = calloc(1, sizeof(*p));
-	const char *text;
+	int err;
 
-	if (!msg || !m || !p || c->closed) {
-		json_object_put(msg);
+	if (!msg) {
 		json_object_put(args);
-		free(m);
-		free(p);
-		return c->closed ? -EPIPE : -ENOMEM;
+		return -ENOMEM;
 	}
-	p->id = c->next_id++;
-	p->fn = fn;
-	p->arg = arg;
 	json_object_object_add(msg, "execute", json_object_new_string(cmd));
 	if (args)
 		json_object_object_add(msg, "arguments", args);
-	json_object_object_add(msg, "id", json_object_new_int64((int64_t)p->id));
-	text = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
-	m->len = strlen(text) + 2;
-	m->buf = malloc(m->len + 1);
-	if (!m->buf) {
-		json_object_put(msg);
-		free(m);
-		free(p);
-		return -ENOMEM;
-	}
-	snprintf(m->buf, m->len + 1, "%s\r\n", text);
+	err = queue(c, msg, pass_fd, fn, arg);
 	json_object_put(msg);
-	m->fd = pass_fd;
-	*c->out_tail = m;
-	c->out_tail = &m->next;
-	p->next = c->pend;
-	c->pend = p;
-	return qmp_conn_flush(c) < 0 ? -EPIPE : 0;
+	return err;
 }
 
-static ssize_t send_part(struct qmp_conn *c, struct outmsg *m)
+int qmp_conn_forward(struct qmp_conn *c, struct json_object *msg, qmp_reply_fn fn, void *arg)
 {
-	struct iovec iov = { .iov_base = m->buf + m->off, .iov_len = m->len - m->off };
+	return queue(c, msg, -1, fn, arg);
+}
+
+/* Sends up to the next fd boundary; the fd goes with the first byte of its message. */
+static ssize_t send_part(struct qmp_conn *c)
+{
+	size_t n = buf_pending(&c->out);
+	struct iovec iov = {.iov_base = (void *)buf_data(&c->out)};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	unsigned next = 0;
 
-	if (m->fd >= 0 && m->off == 0) {
+	if (c->nfds && c->fds[0].pos == c->sent) {
 		struct cmsghdr *cm;
 
 		memset(&u, 0, sizeof(u));
@@ -216,33 +300,34 @@ static ssize_t send_part(struct qmp_conn *c, struct outmsg *m)
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
 		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &m->fd, sizeof(int));
+		memcpy(CMSG_DATA(cm), &c->fds[0].fd, sizeof(int));
+		next = 1;
 	}
+	if (next < c->nfds && c->fds[next].pos - c->sent < n)
+		n = (size_t)(c->fds[next].pos - c->sent);
+	iov.iov_len = n;
 	return sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 int qmp_conn_flush(struct qmp_conn *c)
 {
-	while (c->out) {
-		struct outmsg *m = c->out;
-		ssize_t n = send_part(c, m);
+	while (buf_pending(&c->out)) {
+		ssize_t n = send_part(c);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return 1;
-		if (n < 0) {
-			close_with(c, strerror(errno));
+		if (n <= 0) {
+			close_with(c, n < 0 ? strerror(errno) : "QEMU takes no more");
 			return -1;
 		}
-		m->off += (size_t)n;
-		if (m->off < m->len)
-			continue;
-		c->out = m->next;
-		if (!c->out)
-			c->out_tail = &c->out;
-		free(m->buf);
-		free(m);
+		if (c->nfds && c->fds[0].pos == c->sent) {
+			/* The fd went with the first byte sent. */
+			memmove(c->fds, c->fds + 1, --c->nfds * sizeof(c->fds[0]));
+		}
+		c->sent += (uint64_t)n;
+		buf_consume(&c->out, (size_t)n);
 	}
 	return 0;
 }
@@ -251,7 +336,7 @@ void qmp_conn_free(struct qmp_conn *c)
 {
 	if (!c)
 		return;
-	c->closed = 1;
+	c->closed = true;
 	while (c->pend) {
 		struct pending *p = c->pend;
 
@@ -259,13 +344,7 @@ void qmp_conn_free(struct qmp_conn *c)
 		p->fn(NULL, p->arg);
 		free(p);
 	}
-	while (c->out) {
-		struct outmsg *m = c->out;
-
-		c->out = m->next;
-		free(m->buf);
-		free(m);
-	}
+	buf_free(&c->out);
 	qmp_framer_free(c->fr);
 	close(c->fd);
 	free(c);

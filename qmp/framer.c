@@ -1,32 +1,43 @@
 /*
- * qmp framer: JSON objects out of a byte stream with json-c's incremental tokener. See qmp.h.
+ * qmp framer: JSON objects out of a byte stream, with bounded cost. See framer.h.
  */
-#include "qmp.h"
+#include "framer.h"
 
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 struct qmp_framer {
 	struct json_tokener *tok;
-	size_t max;
-	size_t pending; /* bytes fed into the current object */
+	size_t max_bytes, max_alloc;
+	/* the message under way */
+	bool in_msg, skipping;
+	bool in_str, esc;
+	unsigned depth;
+	size_t bytes, cost;
+	unsigned long refused;
+	char why[64];
 };
 
-struct qmp_framer *qmp_framer_new(size_t max_object)
+struct qmp_framer *qmp_framer_new(size_t max_bytes, size_t max_alloc)
 {
 	struct qmp_framer *f = calloc(1, sizeof(*f));
 
 	if (!f)
 		return NULL;
-	f->tok = json_tokener_new();
+	f->tok = json_tokener_new_ex(QMP_MAX_DEPTH);
 	if (!f->tok) {
 		free(f);
 		return NULL;
 	}
-	/* Strict JSON, but a message may be followed by the next one in the same read. */
-	json_tokener_set_flags(f->tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
-	f->max = max_object;
+	/* Strict JSON, UTF-8 checked, and a message may be followed by the next in the same read.
+	 */
+	json_tokener_set_flags(f->tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
+					       JSON_TOKENER_VALIDATE_UTF8);
+	f->max_bytes = max_bytes;
+	f->max_alloc = max_alloc;
 	return f;
 }
 
@@ -40,56 +51,165 @@ void qmp_framer_free(struct qmp_framer *f)
 
 size_t qmp_framer_pending(const struct qmp_framer *f)
 {
-	return f->pending;
+	return f->in_msg ? f->bytes : 0;
 }
 
-static int is_space(char c)
+const char *qmp_framer_why(const struct qmp_framer *f)
+{
+	return f->why;
+}
+
+unsigned long qmp_framer_refused(const struct qmp_framer *f)
+{
+	return f->refused;
+}
+
+static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* One byte of the message's structure: what json-c will allocate for it. Returns false when the
+ * message closed with this byte. */
+static bool charge(struct qmp_framer *f, char c)
+{
+	if (f->in_str) {
+		f->cost++;
+		if (f->esc)
+			f->esc = false;
+		else if (c == '\\')
+			f->esc = true;
+		else if (c == '"')
+			f->in_str = false;
+		return true;
+	}
+	switch (c) {
+	case '"':
+		f->in_str = true;
+		break;
+	case '{':
+		f->depth++;
+		f->cost += QMP_COST_OBJECT;
+		break;
+	case '[':
+		f->depth++;
+		f->cost += QMP_COST_ARRAY + QMP_COST_VALUE;
+		break;
+	case ':':
+	case ',':
+		f->cost += QMP_COST_VALUE;
+		break;
+	case '}':
+	case ']':
+		if (f->depth && !--f->depth)
+			return false;
+		break;
+	}
+	return true;
+}
+
+static bool over(const struct qmp_framer *f)
+{
+	return f->bytes > f->max_bytes || f->cost > f->max_alloc ||
+	       f->cost > QMP_ALLOC_BASE + QMP_ALLOC_RATIO * f->bytes;
+}
+
+static void refuse(struct qmp_framer *f, qmp_object_fn fn, void *arg)
+{
+	if (f->bytes > f->max_bytes)
+		snprintf(f->why, sizeof(f->why), "over the size cap (%zu bytes)", f->max_bytes);
+	else
+		snprintf(f->why, sizeof(f->why), "over the allocation budget");
+	f->skipping = true;
+	f->refused++;
+	json_tokener_reset(f->tok);
+	fn(NULL, arg);
+}
+
+/*
+ * Scans @buf up to the end of the current message or of @len, stopping before a byte that would
+ * pass a limit. Returns the bytes scanned; *@closed when the message ended with the last of them.
+ */
+static size_t scan(struct qmp_framer *f, const char *buf, size_t len, bool *closed, bool *tripped)
+{
+	size_t i;
+
+	*closed = *tripped = false;
+	for (i = 0; i < len; i++) {
+		f->bytes++;
+		if (!charge(f, buf[i])) {
+			*closed = true;
+			i++;
+			break;
+		}
+		if (!f->skipping && over(f)) {
+			*tripped = true;
+			i++;
+			break;
+		}
+	}
+	return i;
+}
+
+static void end_msg(struct qmp_framer *f)
+{
+	f->in_msg = f->skipping = f->in_str = f->esc = false;
+	f->depth = 0;
+	f->bytes = f->cost = 0;
+}
+
+/* Hands @n scanned bytes to the tokener; with @closed they end the message. */
+static int parse(struct qmp_framer *f, const char *buf, size_t n, bool closed, qmp_object_fn fn,
+		 void *arg)
+{
+	struct json_object *obj = json_tokener_parse_ex(f->tok, buf, (int)n);
+	enum json_tokener_error jerr = json_tokener_get_error(f->tok);
+
+	if (!closed) {
+		json_object_put(obj);
+		return jerr == json_tokener_continue ? 0 : -EBADMSG;
+	}
+	if (jerr != json_tokener_success || !obj || json_tokener_get_parse_end(f->tok) != n ||
+	    !json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		return -EBADMSG;
+	}
+	json_tokener_reset(f->tok);
+	end_msg(f);
+	fn(obj, arg);
+	json_object_put(obj);
+	return 0;
 }
 
 int qmp_framer_feed(struct qmp_framer *f, const char *buf, size_t len, qmp_object_fn fn, void *arg)
 {
 	while (len) {
-		struct json_object *obj;
-		enum json_tokener_error jerr;
-		size_t used, chunk;
+		bool closed, tripped;
+		size_t n;
+		int err;
 
-		/* Between objects only whitespace (QMP's CRLF) may stand; it belongs to no object. */
-		if (!f->pending && is_space(*buf)) {
-			buf++, len--;
-			continue;
+		if (!f->in_msg) {
+			/* Between messages only whitespace (QMP's CRLF) may stand; only objects. */
+			if (is_space(*buf)) {
+				buf++, len--;
+				continue;
+			}
+			if (*buf != '{')
+				return -EBADMSG;
+			f->in_msg = true;
 		}
-		/* Never hand the tokener more than the cap allows, so an endless object stays bounded. */
-		chunk = len;
-		if (f->pending + chunk > f->max + 1)
-			chunk = f->max + 1 - f->pending;
-		obj = json_tokener_parse_ex(f->tok, buf, (int)chunk);
-		jerr = json_tokener_get_error(f->tok);
-		if (jerr == json_tokener_continue) {
-			f->pending += chunk;
-			if (f->pending > f->max)
-				return -EMSGSIZE;
-			buf += chunk, len -= chunk;
-			continue;
+		n = scan(f, buf, len, &closed, &tripped);
+		if (f->skipping) {
+			if (closed)
+				end_msg(f);
+		} else if (tripped) {
+			refuse(f, fn, arg);
+			if (closed)
+				end_msg(f);
+		} else if ((err = parse(f, buf, n, closed, fn, arg)) < 0) {
+			return err;
 		}
-		if (jerr != json_tokener_success)
-			return -EBADMSG;
-		used = json_tokener_get_parse_end(f->tok);
-		f->pending += used;
-		if (f->pending > f->max) {
-			json_object_put(obj);
-			return -EMSGSIZE;
-		}
-		buf += used, len -= used;
-		f->pending = 0;
-		json_tokener_reset(f->tok);
-		if (!json_object_is_type(obj, json_type_object)) {
-			json_object_put(obj);
-			return -EBADMSG;
-		}
-		fn(obj, arg);
-		json_object_put(obj);
+		buf += n, len -= n;
 	}
 	return 0;
 }

@@ -5,7 +5,7 @@
  */
 #include "fuzz.h"
 #include "agent/dmargs.h"
-#include "agent/log.h"
+#include "core/log.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  */
 #include "fuzz.h"
 #include "agent/keys.h"
-#include "agent/log.h"
+#include "core/log.h"
 
 #include <stdlib.h>
 #include <string.h>

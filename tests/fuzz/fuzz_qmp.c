@@ -1,43 +1,77 @@
 /*
- * Fuzz target: the QMP framer and both directions of the firewall, fed in uneven chunks.
+ * Fuzz target: the QMP framer and the firewall's decisions on a client's stream, fed in uneven
+ * chunks. Properties: whatever the firewall answers, and whatever it lets through, is text that
+ * is well-formed UTF-8, parses back as one JSON object and ends in CRLF.
  */
 #include "fuzz.h"
-#include "agent/log.h"
-#include "qmp/qmp.h"
+#include "core/log.h"
+#include "qmp/firewall.h"
+#include "qmp/framer.h"
+#include "qmp/json.h"
 
 #include <json-c/json.h>
 #include <stdlib.h>
 
+static void check_text(struct json_object *obj)
+{
+	size_t len;
+	char *text = obj ? qmp_fw_text(obj, &len) : NULL;
+	struct json_object *back;
+
+	if (!text)
+		return;
+	if (len < 2 || text[len - 2] != '\r' || text[len - 1] != '\n' || !qmp_utf8_valid(text, len))
+		abort();
+	text[len - 2] = 0;
+	back = json_tokener_parse(text);
+	if (!back || !json_object_is_type(back, json_type_object))
+		abort();
+	json_object_put(back);
+	free(text);
+}
 
 static void check_client(struct json_object *obj, void *arg)
 {
+	struct qmp_fw *fw = arg;
+	struct json_object *reply;
 	char why[192];
+	bool save;
 
-	(void)arg;
-	qmp_fw_check_client(obj, "qmp_capabilities query-version", why, sizeof(why));
-	qmp_fw_check_client(obj, "*", why, sizeof(why));
-	/* What the server forwards must serialize. */
-	json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!obj)
+		return;
+	if (qmp_fw_client(fw, obj, &reply, &save, why, sizeof(why)) == QMP_FW_FORWARD) {
+		if (reply)
+			abort();
+		check_text(obj);
+	} else {
+		if (!reply)
+			abort();
+		check_text(reply);
+		json_object_put(reply);
+	}
 }
 
 static void check_qemu(struct json_object *obj, void *arg)
 {
 	(void)arg;
-	qmp_fw_pass_qemu(obj);
+	if (obj && qmp_fw_reply(obj, NULL))
+		check_text(obj);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct qmp_framer *a = qmp_framer_new(4096), *b = qmp_framer_new(4096);
+	struct qmp_framer *a = qmp_framer_new(4096, 1 << 20), *b = qmp_framer_new(4096, 1 << 20);
+	struct qmp_fw fw;
 	size_t off = 0;
 
 	log_init();
+	qmp_fw_init(&fw, size && data[0] & 1 ? "*" : "");
 	while (off < size && a && b) {
 		size_t n = 1 + data[off] % 61;
 
 		if (n > size - off)
 			n = size - off;
-		if (qmp_framer_feed(a, (const char *)data + off, n, check_client, NULL) < 0)
+		if (qmp_framer_feed(a, (const char *)data + off, n, check_client, &fw) < 0)
 			break;
 		qmp_framer_feed(b, (const char *)data + off, n, check_qemu, NULL);
 		off += n;

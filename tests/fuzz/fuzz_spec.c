@@ -2,7 +2,7 @@
  * Fuzz target: the network topology spec.
  */
 #include "fuzz.h"
-#include "agent/log.h"
+#include "core/log.h"
 #include "netlink/net.h"
 
 #include <stdlib.h>

@@ -2,8 +2,8 @@
  * unit: the runner and the shared log capture. See unit.h.
  */
 #include "unit.h"
-#include "agent/log.h"
-#include "agent/loop.h"
+#include "core/log.h"
+#include "core/loop.h"
 
 #include <fcntl.h>
 #include <stdarg.h>

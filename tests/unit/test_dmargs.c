@@ -82,7 +82,7 @@ TEST(dmargs_monitors_restore_and_consoles)
 	CHECK_STR(joined(&out),
 		  "/q -L /usr/share/qemu -chardev socket,id=stubinit-agent,path=/run/a.sock,server=off "
 		  "-mon chardev=stubinit-agent,mode=control "
-		  "-chardev socket,id=stubinit-qmp,path=/run/q.sock,server=on,wait=off "
+		  "-chardev socket,id=stubinit-qmp,path=/run/q.sock,server=off "
 		  "-mon chardev=stubinit-qmp,mode=control -sandbox on -xen-domid 5 -no-shutdown "
 		  "-nodefaults -name win -serial /dev/test-hvc3 -device e1000,id=nic0,netdev=net0 "
 		  "-incoming fd:3 -machine xenfv,suppress-vmdesc=on -m 2040");

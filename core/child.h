@@ -1,8 +1,8 @@
 /*
  * child: reaping. Owns SIGCHLD and every waitpid() of the agent: the children it starts and the
- * orphans the kernel hands to PID 1 (or to a subreaper) are all waited for here, so no zombie is left.
- * A module that starts a process registers interest in its pid; every other exit is logged as an
- * orphan's.
+ * orphans the kernel hands to PID 1 (or to a subreaper) are all waited for here, so no zombie is
+ * left. A module that starts a process registers interest in its pid; every other exit is logged as
+ * an orphan's.
  */
 #ifndef STUBINIT_CHILD_H
 #define STUBINIT_CHILD_H

@@ -16,21 +16,21 @@
 #include <unistd.h>
 
 static struct {
-	char *buf;	    /* ring of complete lines */
-	size_t cap;	    /* bytes in buf */
-	size_t head;	    /* offset of the oldest unwritten byte */
-	size_t len;	    /* unwritten bytes */
-	int fd;		    /* output, -1 until attached */
-	int pollable;	    /* output can be waited on with epoll */
-	int watched;	    /* fd registered with the loop */
-	int want_out;	    /* EPOLLOUT requested */
+	char *buf;    /* ring of complete lines */
+	size_t cap;   /* bytes in buf */
+	size_t head;  /* offset of the oldest unwritten byte */
+	size_t len;   /* unwritten bytes */
+	int fd;	      /* output, -1 until attached */
+	int pollable; /* output can be waited on with epoll */
+	int watched;  /* fd registered with the loop */
+	int want_out; /* EPOLLOUT requested */
 	enum log_level level;
-	uint64_t dropped;   /* lines dropped and not yet reported */
+	uint64_t dropped; /* lines dropped and not yet reported */
 	uint64_t dropped_total;
 	char early[LOG_BUFFER_MIN];
-} lg = { .fd = -1, .level = LV_INFO };
+} lg = {.fd = -1, .level = LV_INFO};
 
-static const char *const level_names[] = { "error", "warn", "info", "debug" };
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 static void emitf(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -200,7 +200,7 @@ size_t log_flush(int wait_ms)
 	if (r < 0)
 		unwatch();
 	if (r == 1 && wait_ms > 0) {
-		struct pollfd p = { .fd = lg.fd, .events = POLLOUT };
+		struct pollfd p = {.fd = lg.fd, .events = POLLOUT};
 
 		if (poll(&p, 1, wait_ms) > 0)
 			return log_flush(0);
@@ -228,8 +228,8 @@ int log_attach(int fd)
 		return -errno;
 	/*
 	 * A fresh open file description keeps O_NONBLOCK to ourselves when stderr is a terminal or
-	 * pipe shared with a shell; /proc may not be mounted yet, or the fd may be a socket, and then
-	 * the shared description is switched instead.
+	 * pipe shared with a shell; /proc may not be mounted yet, or the fd may be a socket, and
+	 * then the shared description is switched instead.
 	 */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	nfd = -1;
@@ -265,9 +265,12 @@ void log_watch(void)
 	log_flush(0);
 }
 
-static void append_line(const char *line, size_t n)
+/* Foreign lines stop at their share of the buffer; stubinit's own may use all of it. */
+static void append_line(const char *line, size_t n, int foreign)
 {
-	if (n > lg.cap - lg.len) {
+	size_t limit = foreign ? lg.cap / LOG_FOREIGN_SHARE_DEN * LOG_FOREIGN_SHARE_NUM : lg.cap;
+
+	if (lg.len > limit || n > limit - lg.len) {
 		lg.dropped++;
 		lg.dropped_total++;
 		return;
@@ -276,9 +279,9 @@ static void append_line(const char *line, size_t n)
 }
 
 /* Formats one line into the buffer; the caller flushes. */
-static void emit(enum log_level level, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
-static void emit(enum log_level level, const char *fmt, va_list ap)
+static void emit(enum log_level level, int foreign, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static void emit(enum log_level level, int foreign, const char *fmt, va_list ap)
 {
 	char line[LOG_LINE_MAX + 64];
 	struct timespec ts;
@@ -294,12 +297,13 @@ static void emit(enum log_level level, const char *fmt, va_list ap)
 		m = LOG_LINE_MAX - 1;
 		memcpy(line + n + m - 3, "...", 3);
 	}
-	/* One event, one line: whatever the message carries (QEMU output, xenstore values) is escaped. */
+	/* One event, one line: whatever the message carries (QEMU output, xenstore values) is
+	 * escaped. */
 	for (int i = n; i < n + m; i++)
 		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
 			line[i] = '?';
 	line[n + m] = '\n';
-	append_line(line, (size_t)(n + m + 1));
+	append_line(line, (size_t)(n + m + 1), foreign);
 }
 
 static void emitf(enum log_level level, const char *fmt, ...)
@@ -307,18 +311,64 @@ static void emitf(enum log_level level, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	emit(level, fmt, ap);
+	emit(level, 0, fmt, ap);
 	va_end(ap);
 }
 
-void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+static void vmsg(enum log_level level, int foreign, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static void vmsg(enum log_level level, int foreign, const char *fmt, va_list ap)
 {
 	if (level > lg.level)
 		return;
 	if (!lg.buf)
 		log_init();
-	emit(level, fmt, ap);
+	emit(level, foreign, fmt, ap);
 	log_flush(0);
+}
+
+void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+{
+	vmsg(level, 0, fmt, ap);
+}
+
+void log_foreign(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(level, 1, fmt, ap);
+	va_end(ap);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int log_ratelimit(struct log_ratelimit *rl)
+{
+	uint64_t now = now_ms();
+
+	if (!rl->start_ms || now - rl->start_ms >= rl->window_ms) {
+		if (rl->suppressed)
+			log_msg(LV_WARN, "%s: %llu more suppressed (at most %u per %u ms)",
+				rl->what, (unsigned long long)rl->suppressed, rl->burst,
+				rl->window_ms);
+		rl->start_ms = now ? now : 1;
+		rl->n = 0;
+		rl->suppressed = 0;
+	}
+	if (rl->n < rl->burst) {
+		rl->n++;
+		return 1;
+	}
+	rl->suppressed++;
+	rl->suppressed_total++;
+	return 0;
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)

@@ -109,7 +109,7 @@ int child_init(void)
 
 bool child_none_left(void)
 {
-	siginfo_t si = { 0 };
+	siginfo_t si = {0};
 
 	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD;
 }

@@ -1,0 +1,158 @@
+/*
+ * dom0: QMP and the display for dom0, and saves through console 1. See dom0.h.
+ */
+#include "dom0.h"
+#include "monitor.h"
+#include "paths.h"
+#include "qemu.h"
+#include "core/log.h"
+#include "qmp/relay.h"
+#include "qmp/server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static struct {
+	struct dom0_opts o;
+	struct console_set *cons;
+	int save_fd;
+	struct qmp_server *qmp;
+	struct qmp_relay *vnc;
+} d0 = {.save_fd = -1};
+
+int dom0_save_fd(void)
+{
+	return d0.save_fd;
+}
+
+/* ---- saves through console 1 --------------------------------------------------------------------
+ */
+
+static void on_drained(const char *error, void *arg)
+{
+	struct stat st;
+
+	(void)arg;
+	if (fstat(d0.save_fd, &st) == 0 && !error)
+		log_info("save: %lld bytes of device state reached console 1",
+			 (long long)st.st_size);
+	else if (error)
+		log_error("save: %s", error);
+	/* Empty for the next save. QEMU's dup shares our offset: rewind it too. */
+	if (ftruncate(d0.save_fd, 0) < 0 || lseek(d0.save_fd, 0, SEEK_SET) < 0)
+		log_errno(LV_WARN, errno, "save: cannot empty %s", SAVE_FILE);
+	qmp_server_save_done(d0.qmp, error);
+}
+
+static void on_save(struct qmp_server *srv, void *arg)
+{
+	(void)srv, (void)arg;
+	console_drain_start(SAVE_FILE, d0.cons->out.fd, d0.o.save_drain_ms, on_drained, NULL);
+}
+
+/* ---- QMP ----------------------------------------------------------------------------------------
+ */
+
+static void on_session_monitor(int fd, void *arg)
+{
+	(void)arg;
+	qmp_server_attach(d0.qmp, fd);
+}
+
+/* dom0's side of @leaf (qmp-vchan, vnc-vchan) as stubinit.qmp-transport says: a vchan at
+ * device-model/<guest>/<leaf> for the toolstack's domain, or the unix socket @unix_path. */
+static struct session_config transport(unsigned target, const char *leaf, const char *unix_path,
+				       char *vchan, size_t len)
+{
+	snprintf(vchan, len, "device-model/%u/%s", target, leaf);
+	return (struct session_config){.transport = d0.o.transport,
+				       .unix_path = unix_path,
+				       .peer = d0.o.peer,
+				       .vchan_path = vchan};
+}
+
+static int serve_qmp(unsigned target)
+{
+	char vchan[64];
+	struct qmp_server_config qc = {
+		.session = transport(target, "qmp-vchan", d0.o.qmp_socket, vchan, sizeof(vchan)),
+		.max_message = d0.o.max_message,
+		.allow = d0.o.allow,
+		.save = on_save,
+	};
+
+	d0.qmp = qmp_server_start(&qc);
+	if (!d0.qmp)
+		return -1;
+	monitor_on_session(on_session_monitor, NULL);
+	return 0;
+}
+
+/* ---- the display --------------------------------------------------------------------------------
+ */
+
+/* A connection to QEMU's VNC server, for one session; QEMU's pid checked on the other end. */
+static int connect_vnc(void *arg, char *why, size_t len)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct ucred cred = {0};
+	socklen_t clen = sizeof(cred);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	(void)arg;
+	memcpy(sa.sun_path, VNC_SOCK, sizeof(VNC_SOCK));
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = errno;
+
+		snprintf(why, len, "cannot connect to %s: %s", VNC_SOCK, strerror(err));
+		if (fd >= 0)
+			close(fd);
+		return -err;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || cred.pid != qemu_pid()) {
+		snprintf(why, len, "%s is served by pid %d, not QEMU", VNC_SOCK, (int)cred.pid);
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+/* stubinit.vnc: the guest's display, from QEMU's VNC server to dom0 over the QMP path's
+ * transport (vchan at device-model/<guest>/vnc-vchan). */
+static void serve_vnc(unsigned target)
+{
+	char vchan[64];
+	struct qmp_relay_config rc = {
+		.session = transport(target, "vnc-vchan", d0.o.vnc_socket, vchan, sizeof(vchan)),
+		.connect = connect_vnc,
+	};
+
+	rc.session.name = "vnc";
+	rc.session.what = "the guest's display";
+	d0.vnc = qmp_relay_start(&rc);
+	if (!d0.vnc)
+		log_error("vnc: cannot serve the guest's display to dom0 (the guest runs without "
+			  "it)");
+}
+
+const char *dom0_serve(unsigned target, const struct dom0_opts *o, struct console_set *cons)
+{
+	d0.o = *o;
+	d0.cons = cons;
+	d0.save_fd = open(SAVE_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (d0.save_fd < 0) {
+		log_errno(LV_ERROR, errno, "cannot create the save file %s", SAVE_FILE);
+		return "cannot create the save file";
+	}
+	if (serve_qmp(target) < 0)
+		return "cannot serve QMP to dom0";
+	if (o->vnc)
+		serve_vnc(target);
+	return NULL;
+}

@@ -1,0 +1,19 @@
+/*
+ * paths: where stubinit keeps what it shares with QEMU. /run/stubinit is root's, 0711: QEMU may
+ * pass through it to the sockets given to it, and can neither list, create, rename nor replace
+ * anything in it, so no path stubinit opens or connects to can be swapped by QEMU.
+ */
+#ifndef STUBINIT_PATHS_H
+#define STUBINIT_PATHS_H
+
+#define RUN_DIR "/run/stubinit"
+/* QEMU connects to both monitors' sockets at its start; stubinit listens. */
+#define AGENT_SOCK   RUN_DIR "/agent.sock"
+#define SESSION_SOCK RUN_DIR "/session.sock"
+/* fdset 1: QEMU saves device state into it; the QMP path moves it to console 1. */
+#define SAVE_FILE RUN_DIR "/save-state"
+/* QEMU's own directory (its user owns it): its VNC socket. */
+#define QEMU_DIR RUN_DIR "/qemu"
+#define VNC_SOCK QEMU_DIR "/vnc.sock"
+
+#endif

@@ -1,0 +1,549 @@
+/*
+ * qemu: spawn, deprivilege, watch and report on QEMU. See qemu.h.
+ */
+#include "qemu.h"
+#include "boot.h"
+#include "paths.h"
+#include "policy.h"
+#include "shutdown.h"
+#include "status.h"
+#include "core/child.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "netlink/net.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* QEMU's lines kept for the report when it dies. */
+#define LAST_LINES 12
+#define LINE_MAX_Q 512
+/* QEMU's output read per wake-up. */
+#define OUTPUT_BUDGET (64 * 1024)
+#define MAX_EXIT_FNS  4
+
+static struct {
+	pid_t pid;
+	bool privileged;
+	int out_fd, exec_fd;
+	const char *binary;
+	char line[LINE_MAX_Q];
+	size_t linelen;
+	char last[LAST_LINES][LINE_MAX_Q];
+	unsigned nlast;
+	char reason[256]; /* why it is going down, when stubinit knows better than the exit status
+			   */
+	long oom_kills;	  /* the kernel's count when QEMU started */
+	struct {
+		void (*fn)(void *arg);
+		void *arg;
+	} on_exit[MAX_EXIT_FNS];
+	unsigned non_exit;
+} q = {.out_fd = -1, .exec_fd = -1};
+
+pid_t qemu_pid(void)
+{
+	return q.pid;
+}
+
+bool qemu_privileged(void)
+{
+	return q.privileged;
+}
+
+void qemu_on_exit(void (*fn)(void *arg), void *arg)
+{
+	if (q.non_exit < MAX_EXIT_FNS)
+		q.on_exit[q.non_exit++].fn = fn, q.on_exit[q.non_exit - 1].arg = arg;
+}
+
+void qemu_kill(const char *reason)
+{
+	if (!q.pid)
+		return;
+	if (reason && !q.reason[0])
+		snprintf(q.reason, sizeof(q.reason), "%s", reason);
+	if (reason)
+		log_error("%s; killing it (pid %d)", reason, q.pid);
+	kill(q.pid, SIGKILL);
+}
+
+/* ---- QEMU's output ------------------------------------------------------------------------------
+ */
+
+static void end_line(void)
+{
+	q.line[q.linelen] = 0;
+	snprintf(q.last[q.nlast % LAST_LINES], LINE_MAX_Q, "%s", q.line);
+	q.nlast++;
+	log_foreign(LV_INFO, "qemu: %s", q.line);
+	q.linelen = 0;
+}
+
+/* Reads at most @budget bytes; returns 0 at EOF or error, 1 while the pipe stays open. */
+static int read_output(size_t budget)
+{
+	char buf[4096];
+	ssize_t n = 0;
+
+	while (budget && (n = read(q.out_fd, buf, sizeof(buf))) > 0) {
+		budget -= (size_t)n < budget ? (size_t)n : budget;
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == '\n') {
+				end_line();
+				continue;
+			}
+			q.line[q.linelen++] = buf[i];
+			if (q.linelen == LINE_MAX_Q - 1)
+				end_line();
+		}
+	}
+	if (!budget || (n < 0 && (errno == EAGAIN || errno == EINTR)))
+		return 1;
+	if (q.linelen)
+		end_line();
+	return 0;
+}
+
+static void close_output(void)
+{
+	if (q.out_fd < 0)
+		return;
+	loop_remove(q.out_fd);
+	close(q.out_fd);
+	q.out_fd = -1;
+}
+
+static void on_output(int fd, uint32_t events, void *arg)
+{
+	(void)fd, (void)events, (void)arg;
+	if (!read_output(OUTPUT_BUDGET))
+		close_output();
+}
+
+/* ---- QEMU's exit --------------------------------------------------------------------------------
+ */
+
+/* The kernel's count of OOM kills (/proc/vmstat oom_kill), or -1. */
+static long oom_kills(void)
+{
+	char line[128];
+	long v = -1;
+	FILE *f = fopen("/proc/vmstat", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "oom_kill ", 9))
+			v = strtol(line + 9, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static void on_exec_result(int fd, uint32_t events, void *arg)
+{
+	int err = 0;
+	ssize_t n = read(fd, &err, sizeof(err));
+
+	(void)events, (void)arg;
+	if (n == sizeof(err)) {
+		snprintf(q.reason, sizeof(q.reason), "cannot execute %s: %s", q.binary,
+			 strerror(err));
+		log_error("%s", q.reason);
+	} else if (n == 0) {
+		log_info("QEMU is running (pid %d)", q.pid);
+	} else if (n < 0 && errno == EAGAIN) {
+		return;
+	}
+	loop_remove(fd);
+	close(fd);
+	q.exec_fd = -1;
+}
+
+static void report_death(const char *why)
+{
+	unsigned first = q.nlast > LAST_LINES ? q.nlast - LAST_LINES : 0;
+
+	log_error("device model died: %s", why);
+	if (q.nlast == 0)
+		log_error("QEMU printed nothing");
+	for (unsigned i = first; i < q.nlast; i++)
+		log_foreign(LV_ERROR, "QEMU's last words: %s", q.last[i % LAST_LINES]);
+}
+
+static void on_qemu_exit(pid_t pid, int status, void *arg)
+{
+	char how[96], why[384];
+
+	(void)arg, (void)pid;
+	/* An exec failure's errno is waiting in its pipe: read it before judging. */
+	if (q.exec_fd >= 0)
+		on_exec_result(q.exec_fd, EPOLLIN, NULL);
+	/* Whatever it printed last is in the pipe still: it goes in the log before the verdict. */
+	if (q.out_fd >= 0) {
+		read_output(SIZE_MAX);
+		close_output();
+	}
+	for (unsigned i = 0; i < q.non_exit; i++)
+		q.on_exit[i].fn(q.on_exit[i].arg);
+	status_watch_qemu(0);
+	child_describe(status, how, sizeof(how));
+	/* A SIGKILL nobody here sent, while the kernel's OOM count went up: say so, since the cure
+	 * (more stubdomain_memory) is not obvious from "killed by signal 9". */
+	if (!q.reason[0] && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL &&
+	    q.oom_kills >= 0 && oom_kills() > q.oom_kills)
+		snprintf(q.reason, sizeof(q.reason),
+			 "the kernel's OOM killer ended QEMU: the stubdomain is short of memory "
+			 "(raise stubdomain_memory)");
+	if (q.reason[0])
+		snprintf(why, sizeof(why), "%s (QEMU %s)", q.reason, how);
+	else
+		snprintf(why, sizeof(why), "QEMU %s", how);
+	q.pid = 0;
+	if (shutdown_in_progress()) {
+		log_info("QEMU ended during shutdown: %s", how);
+		return;
+	}
+	report_death(why);
+	/* Error first: whoever sees qemu-died finds the reason already there. */
+	status_error("%s", why);
+	status_set(ST_QEMU_DIED);
+	policy_qemu_died(why);
+}
+
+/* ---- deprivileging
+ * -------------------------------------------------------------------------------- */
+
+#define SANDBOX "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
+
+/*
+ * Whether @qemu can take -sandbox: QEMU built with seccomp links libseccomp, and one without
+ * refuses the option and exits (Debian's qemu-system-xen is such a build).
+ */
+static bool has_seccomp(const char *qemu)
+{
+	int fd = open(qemu, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	void *map;
+	bool yes;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size <= 0) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return false;
+	yes = memmem(map, (size_t)st.st_size, "libseccomp.so", 13) ||
+	      memmem(map, (size_t)st.st_size, "seccomp_rule_add", 16);
+	munmap(map, (size_t)st.st_size);
+	return yes;
+}
+
+static const char *sandbox(const struct qemu_opts *o)
+{
+	switch (o->sandbox) {
+	case SANDBOX_ON:
+		return SANDBOX;
+	case SANDBOX_OFF:
+		return NULL;
+	default:
+		if (has_seccomp(o->binary))
+			return SANDBOX;
+		log_warn("QEMU %s has no seccomp support: it runs without -sandbox (deprivileged "
+			 "all the same)",
+			 o->binary);
+		return NULL;
+	}
+}
+
+/* "uid:gid" -> 1, "root" or "" -> 0, garbage -> -1. */
+static int parse_user(const char *s, uid_t *uid, gid_t *gid)
+{
+	char *end;
+	unsigned long u, g;
+
+	if (!*s || !strcmp(s, "root") || !strcmp(s, "0:0"))
+		return 0;
+	u = strtoul(s, &end, 10);
+	if (end == s || *end != ':')
+		return -1;
+	g = strtoul(end + 1, &end, 10);
+	if (*end || !u || !g)
+		return -1;
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
+	return 1;
+}
+
+static void give(const char *path, uid_t uid, gid_t gid)
+{
+	if (chown(path, uid, gid) < 0 && errno != ENOENT)
+		log_errno(LV_WARN, errno, "deprivilege: chown %s", path);
+}
+
+static void give_dir(const char *dir, const char *prefix, uid_t uid, gid_t gid)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	while (d && (de = readdir(d))) {
+		char path[300];
+
+		if (de->d_name[0] == '.' || strncmp(de->d_name, prefix, strlen(prefix)))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		give(path, uid, gid);
+	}
+	if (d)
+		closedir(d);
+}
+
+/*
+ * What QEMU must open by itself, given to its user first: its directory, the monitors' sockets,
+ * its serial consoles, and on Xen the Xen devices and the disks.
+ */
+static void hand_over(const struct dm_config *cfg, const struct qemu_opts *o, uid_t uid, gid_t gid)
+{
+	give(QEMU_DIR, uid, gid);
+	give(AGENT_SOCK, uid, gid);
+	give(SESSION_SOCK, uid, gid);
+	for (size_t i = 0; i + 1 < cfg->args.n; i++) {
+		char path[256];
+
+		if (strcmp(cfg->args.v[i], "-serial") || strncmp(cfg->args.v[i + 1], "/dev/hvc", 8))
+			continue;
+		snprintf(path, sizeof(path), "%s%s", o->console_prefix, cfg->args.v[i + 1] + 8);
+		give(path, uid, gid);
+	}
+	if (!boot_on_xen())
+		return;
+	give_dir("/dev/xen", "", uid, gid);
+	give_dir("/dev", "xvd", uid, gid);
+}
+
+/* ---- spawning
+ * ------------------------------------------------------------------------------------- */
+
+/* Everything a start holds until QEMU has it; whatever is left is closed on the way out. */
+struct spawn {
+	struct argv_list argv;
+	int out[2], ex[2];
+	int in_fd; /* the restore stream, or -1 */
+	int taps[MAX_TAPS], ntaps;
+	struct dm_tapfd tapfds[MAX_TAPS];
+	int deprivilege;
+	uid_t uid;
+	gid_t gid;
+};
+
+static void close_from(int first)
+{
+#ifdef SYS_close_range
+	/* CLOSE_RANGE_CLOEXEC (kernel 5.11): the exec-error pipe must survive until exec. */
+	if (syscall(SYS_close_range, (unsigned)first, ~0U, 4U) == 0)
+		return;
+#endif
+	/* Older kernels: every fd stubinit opens is O_CLOEXEC already; this is belt and braces. */
+	for (int fd = first; fd < 1024; fd++)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+/* In the child: only plain system calls (libxenstore may run a thread in the parent). */
+static void exec_qemu(const struct spawn *sp)
+{
+	int srcs[MAX_TAPS + 1], n = 0, e;
+	sigset_t none;
+	int null = open("/dev/null", O_RDONLY);
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setsid();
+	if (null < 0 || dup2(null, 0) < 0 || dup2(sp->out[1], 1) < 0 || dup2(sp->out[1], 2) < 0)
+		goto fail;
+	/* Out of the way first, so no dup2 below overwrites a source still to be moved. */
+	if (sp->in_fd >= 0 && (srcs[n++] = fcntl(sp->in_fd, F_DUPFD, 64)) < 0)
+		goto fail;
+	for (int i = 0; i < sp->ntaps; i++)
+		if ((srcs[n++] = fcntl(sp->taps[i], F_DUPFD, 64)) < 0)
+			goto fail;
+	n = 0;
+	if (sp->in_fd >= 0 && dup2(srcs[n++], INCOMING_FD) < 0)
+		goto fail;
+	for (int i = 0; i < sp->ntaps; i++)
+		if (dup2(srcs[n++], TAP_FD0 + i) < 0)
+			goto fail;
+	close_from(TAP_FD0 + sp->ntaps);
+	if (sp->deprivilege) {
+		/* The hostile side of the stubdomain: no root, no capabilities, no way back up. */
+		if (setgroups(0, NULL) < 0 || setgid(sp->gid) < 0 || setuid(sp->uid) < 0 ||
+		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			goto fail;
+	}
+	execv(sp->argv.v[0], sp->argv.v);
+fail:
+	e = errno;
+	if (write(sp->ex[1], &e, sizeof(e)) < 0)
+		_exit(126);
+	_exit(127);
+}
+
+static void log_argv(char **v)
+{
+	char line[LOG_LINE_MAX];
+	size_t len = 0;
+
+	line[0] = 0;
+	for (; *v; v++) {
+		int n = snprintf(line + len, sizeof(line) - len, "%s%s", len ? " " : "", *v);
+
+		if (n < 0 || (size_t)n >= sizeof(line) - len)
+			break;
+		len += (size_t)n;
+	}
+	log_info("QEMU command line: %s", line);
+}
+
+/* QEMU gets its taps as fds: it never needs /dev/net/tun or CAP_NET_ADMIN. */
+static void open_taps(struct spawn *sp, const struct dm_config *cfg)
+{
+	struct dm_nic nics[MAX_TAPS];
+	int n = dmargs_nics(cfg->args.v, cfg->args.n, nics, MAX_TAPS);
+
+	for (int i = 0; i < n; i++) {
+		int fd = net_tap_open(nics[i].tap);
+
+		if (fd < 0)
+			continue;
+		snprintf(sp->tapfds[sp->ntaps].name, sizeof(sp->tapfds[0].name), "%s", nics[i].tap);
+		sp->tapfds[sp->ntaps].fd = TAP_FD0 + sp->ntaps;
+		sp->taps[sp->ntaps++] = fd;
+	}
+}
+
+/* The command line, the taps and the pipes; NULL or why not. */
+static const char *prepare(struct spawn *sp, const struct dm_config *cfg,
+			   const struct console_set *cons, const struct qemu_opts *o)
+{
+	struct dm_launch l = {
+		.qemu = o->binary,
+		.datadir = o->datadir,
+		.sandbox = sandbox(o),
+		.extra = o->extra,
+		.drop = o->drop,
+		.replace = o->replace,
+		.append = o->append,
+		.console_prefix = o->console_prefix,
+		.agent_sock = AGENT_SOCK,
+		.qmp_sock = SESSION_SOCK,
+		.vnc_sock = o->vnc ? VNC_SOCK : NULL,
+		.incoming_fd = cfg->restore && cons->in.fd >= 0 ? INCOMING_FD : -1,
+	};
+
+	sp->deprivilege = parse_user(o->user, &sp->uid, &sp->gid);
+	if (sp->deprivilege < 0) {
+		log_error("key stubinit.qemu-user=%s: expected uid:gid (not 0) or root", o->user);
+		return "stubinit.qemu-user is malformed";
+	}
+	/* QEMU's own directory: its VNC socket (0700, given to its user below). */
+	if (mkdir(QEMU_DIR, 0700) < 0 && errno != EEXIST) {
+		log_errno(LV_ERROR, errno, "mkdir %s", QEMU_DIR);
+		return "cannot create " QEMU_DIR;
+	}
+	unlink(VNC_SOCK);
+	open_taps(sp, cfg);
+	l.tapfds = sp->tapfds;
+	l.ntapfds = sp->ntaps;
+	if (dmargs_build(&l, cfg->args.v, cfg->args.n, &sp->argv) < 0)
+		return "cannot build QEMU's command line";
+	log_argv(sp->argv.v);
+	if (pipe2(sp->out, O_CLOEXEC) < 0 || pipe2(sp->ex, O_CLOEXEC) < 0) {
+		log_errno(LV_ERROR, errno, "cannot prepare QEMU's pipes");
+		return "cannot prepare QEMU's pipes";
+	}
+	sp->in_fd = cfg->restore ? cons->in.fd : -1;
+	return NULL;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* What the start still holds: QEMU has its own copies of the taps now (they are persistent). */
+static void release(struct spawn *sp)
+{
+	argv_free(&sp->argv);
+	for (int i = 0; i < 2; i++)
+		close_fd(&sp->out[i]), close_fd(&sp->ex[i]);
+	for (int i = 0; i < sp->ntaps; i++)
+		close_fd(&sp->taps[i]);
+}
+
+/* The parent's half of a started QEMU: its pipes into the loop, its exit watched. */
+static void adopt(struct spawn *sp, pid_t pid)
+{
+	q.pid = pid;
+	child_watch(pid, "QEMU", on_qemu_exit, NULL);
+	q.out_fd = sp->out[0];
+	sp->out[0] = -1;
+	fcntl(q.out_fd, F_SETFL, O_NONBLOCK);
+	loop_add(q.out_fd, EPOLLIN, on_output, NULL);
+	q.exec_fd = sp->ex[0];
+	sp->ex[0] = -1;
+	fcntl(q.exec_fd, F_SETFL, O_NONBLOCK);
+	loop_add(q.exec_fd, EPOLLIN, on_exec_result, NULL);
+	status_watch_qemu(pid);
+}
+
+const char *qemu_start(const struct dm_config *cfg, struct console_set *cons,
+		       const struct qemu_opts *o)
+{
+	struct spawn sp = {.out = {-1, -1}, .ex = {-1, -1}, .in_fd = -1};
+	const char *why;
+	pid_t pid;
+
+	q.binary = o->binary;
+	why = prepare(&sp, cfg, cons, o);
+	if (why)
+		goto out;
+	q.privileged = sp.deprivilege == 0;
+	if (sp.deprivilege) {
+		hand_over(cfg, o, sp.uid, sp.gid);
+		log_info("QEMU runs as %u:%u with no capabilities and no new privileges",
+			 (unsigned)sp.uid, (unsigned)sp.gid);
+	}
+	status_set(ST_STARTING_QEMU);
+	q.oom_kills = oom_kills();
+	pid = fork();
+	if (pid == 0)
+		exec_qemu(&sp);
+	if (pid < 0) {
+		log_errno(LV_ERROR, errno, "fork");
+		why = "cannot fork QEMU";
+		goto out;
+	}
+	adopt(&sp, pid);
+	/* QEMU has its copy of the restore stream; stubinit's is of no more use. */
+	close_fd(&cons->in.fd);
+out:
+	release(&sp);
+	return why;
+}
