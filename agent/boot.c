@@ -3,6 +3,7 @@
  */
 #include "boot.h"
 #include "core/log.h"
+#include "core/lines.h"
 #include "core/loop.h"
 
 #include <errno.h>
@@ -28,11 +29,12 @@ struct mountspec {
 };
 
 static const struct mountspec mounts[] = {
-	{ "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
-	{ "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
-	{ "devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755" },
-	{ "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620" },
-	{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m" },
+	{"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
+	{"sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
+	{"devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755"},
+	{"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+	 "newinstance,ptmxmode=0666,mode=0620"},
+	{"tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m"},
 };
 
 bool boot_is_pid1(void)
@@ -51,7 +53,8 @@ static int is_mountpoint(const char *path)
 #if defined(SYS_statx) && defined(STATX_ATTR_MOUNT_ROOT)
 	struct statx sx;
 
-	if (syscall(SYS_statx, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, 0, &sx) == 0 &&
+	if (syscall(SYS_statx, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, 0, &sx) ==
+		    0 &&
 	    (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
 		return (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
 #endif
@@ -97,7 +100,8 @@ static void do_mounts(void)
 		int need = i == 0 ? proc_needs_mount(&shared) : !is_mountpoint(m->target);
 
 		if (shared) {
-			log_warn("boot: /proc belongs to another PID namespace and the mount namespace "
+			log_warn("boot: /proc belongs to another PID namespace and the mount "
+				 "namespace "
 				 "is shared with it; leaving every mount alone");
 			return;
 		}
@@ -174,37 +178,34 @@ static void sysctl(const char *path, const char *value)
 		close(fd);
 }
 
-static char kmsg_line[1024];
-static size_t kmsg_len;
+static struct lines kmsg;
+
+static void kmsg_line(const char *line, void *arg)
+{
+	/* "<6>text": the priority prefix is the kernel's, not ours. */
+	const char *text = line[0] == '<' && strchr(line, '>') ? strchr(line, '>') + 1 : line;
+
+	(void)arg;
+	/* The kernel prints to hvc0 itself: only what concerns QEMU's life is repeated at a level
+	 * that shows. What QEMU makes the kernel say (its faults, its name) is QEMU's words: the
+	 * log's foreign share. */
+	log_foreign(strstr(text, "Out of memory") || strstr(text, "oom-kill") ||
+				    strstr(text, "Killed process")
+			    ? LV_WARN
+			    : LV_DEBUG,
+		    "kernel: %s", text);
+}
 
 static void on_kmsg(int fd, uint32_t events, void *arg)
 {
 	char buf[4096];
 	ssize_t n;
+	/* A bounded amount per wake-up: /proc/kmsg stays readable, the loop comes back. */
+	unsigned reads = 4;
 
 	(void)events, (void)arg;
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] != '\n' && kmsg_len < sizeof(kmsg_line) - 1) {
-				kmsg_line[kmsg_len++] = buf[i];
-				continue;
-			}
-			const char *text;
-
-			kmsg_line[kmsg_len] = 0;
-			/* "<6>text": the priority prefix is the kernel's, not ours. */
-			text = kmsg_line[0] == '<' && strchr(kmsg_line, '>') ? strchr(kmsg_line, '>') + 1
-									       : kmsg_line;
-			/* The kernel prints to hvc0 itself: only what concerns QEMU's life is
-			 * repeated at a level that shows. */
-			log_msg(strstr(text, "Out of memory") || strstr(text, "oom-kill") ||
-					strstr(text, "Killed process")
-				? LV_WARN
-				: LV_DEBUG,
-				"kernel: %s", text);
-			kmsg_len = 0;
-		}
-	}
+	while (reads-- && (n = read(fd, buf, sizeof(buf))) > 0)
+		lines_feed(&kmsg, buf, (size_t)n, kmsg_line, NULL);
 }
 
 void boot_hygiene(bool readonly_root)
@@ -234,24 +235,24 @@ void boot_hygiene(bool readonly_root)
 
 /* What the running agent still uses, and what it hands to QEMU's launch (setuid/setgid to drop). */
 static const int kept_caps[] = {
-	CAP_SYS_BOOT,	 /* power off */
-	CAP_NET_ADMIN,	 /* bridges, taps, links */
-	CAP_NET_RAW,	 /* netlink and uevent sockets */
-	CAP_KILL,	 /* children of any user */
-	CAP_CHOWN,	 /* QEMU's devices and sockets */
-	CAP_FOWNER,	 /* chmod of its own directories */
-	CAP_DAC_OVERRIDE, /* /sys and /proc writes, QEMU's directory */
-	CAP_SETUID, CAP_SETGID, CAP_SETPCAP, /* QEMU's launch drops to its user */
-	CAP_SYS_ADMIN,	 /* sysfs writes (unbind, bridge settings), sethostname-free mounts */
+	CAP_SYS_BOOT,				   /* power off */
+	CAP_NET_ADMIN,				   /* bridges, taps, links */
+	CAP_NET_RAW,				   /* netlink and uevent sockets */
+	CAP_KILL,				   /* children of any user */
+	CAP_CHOWN,				   /* QEMU's devices and sockets */
+	CAP_FOWNER,				   /* chmod of its own directories */
+	CAP_DAC_OVERRIDE,			   /* /sys and /proc writes, QEMU's directory */
+	CAP_SETUID,	  CAP_SETGID, CAP_SETPCAP, /* QEMU's launch drops to its user */
+	CAP_SYS_ADMIN,	  /* sysfs writes (unbind, bridge settings), sethostname-free mounts */
 	CAP_SYS_RESOURCE, /* pipe and socket buffer sizes */
-	CAP_IPC_LOCK,	 /* mlockall for a late hvc open */
-	CAP_SYS_NICE,	 /* SCHED_FIFO for the same */
+	CAP_IPC_LOCK,	  /* mlockall for a late hvc open */
+	CAP_SYS_NICE,	  /* SCHED_FIFO for the same */
 };
 
 void boot_drop_rights(void)
 {
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[2] = { { 0 } }, now[2] = { { 0 } };
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2] = {{0}}, now[2] = {{0}};
 	unsigned dropped = 0;
 
 	if (!boot_is_pid1())

@@ -375,9 +375,11 @@ int dmargs_build(const struct dm_launch *l, char *const *args, size_t n, struct 
 	err |= argv_push(out, "chardev=stubinit-qmp,mode=control");
 	/* The guest's display, relayed to dom0 (qmp/relay.h); libxl's other display options (-k, the
 	 * VGA device) come with dm-argv as it wrote them. */
-	if (l->vnc_sock) {
+	if (l->vnc) {
+		/* No socket of QEMU's: each client is a connection stubinit hands to QEMU (add_client),
+		 * so stubinit never connects to a path QEMU could swap. */
 		err |= argv_push(out, "-vnc");
-		err |= argv_pushf(out, "unix:%s", l->vnc_sock);
+		err |= argv_push(out, "none");
 	}
 	if (l->sandbox) {
 		err |= argv_push(out, "-sandbox");

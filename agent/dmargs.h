@@ -43,7 +43,7 @@ struct dm_launch {
 	const char *console_prefix; /* "/dev/hvc" unless tests point consoles elsewhere */
 	const char *agent_sock;	    /* stubinit's permanent monitor; QEMU connects to it */
 	const char *qmp_sock;	    /* the session monitor; QEMU connects to it too */
-	const char *vnc_sock;	    /* QEMU's VNC server listens on it, or NULL for no -vnc */
+	int vnc;		    /* -vnc none: a display whose clients stubinit hands over */
 	int incoming_fd;	    /* fd QEMU gets the restore stream on, or -1 */
 	/* Taps stubinit opened for QEMU: "-netdev type=tap,...,ifname=<name>" becomes fd=<fd>. */
 	const struct dm_tapfd {

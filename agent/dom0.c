@@ -6,16 +6,18 @@
 #include "paths.h"
 #include "qemu.h"
 #include "core/log.h"
+#include "qmp/json.h"
 #include "qmp/relay.h"
 #include "qmp/server.h"
 
 #include <errno.h>
+#include <json-c/json.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 static struct {
@@ -97,30 +99,77 @@ static int serve_qmp(unsigned target)
 /* ---- the display --------------------------------------------------------------------------------
  */
 
-/* A connection to QEMU's VNC server, for one session; QEMU's pid checked on the other end. */
+/* {"fdname": @name} */
+static struct json_object *name_arg(const char *name)
+{
+	struct json_object *args = json_object_new_object();
+
+	json_object_object_add(args, "fdname", json_object_new_string(name));
+	return args;
+}
+
+/* A session's connection to QEMU's display: QEMU's end of a socketpair, given with getfd and
+ * made a VNC client with add_client; closed here once QEMU holds it. */
+struct vnc_handoff {
+	int qemu_end;
+	char name[32];
+};
+
+static void on_add_client(struct json_object *msg, void *arg)
+{
+	struct vnc_handoff *h = arg;
+	const char *err = qmp_reply_error(msg);
+
+	if (msg && err) {
+		/* QEMU keeps what getfd gave it until closefd: then the session sees the end. */
+		log_error("vnc: add_client %s: %s", h->name, err);
+		monitor_command("closefd", name_arg(h->name), -1, NULL, NULL);
+	}
+	free(h);
+}
+
+static void on_getfd(struct json_object *msg, void *arg)
+{
+	struct vnc_handoff *h = arg;
+	const char *err = qmp_reply_error(msg);
+
+	close(h->qemu_end);
+	if (msg && err)
+		log_error("vnc: getfd %s: %s", h->name, err);
+}
+
+/* A new connection to QEMU's display, for one session. */
 static int connect_vnc(void *arg, char *why, size_t len)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct ucred cred = {0};
-	socklen_t clen = sizeof(cred);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	static unsigned long n;
+	struct vnc_handoff *h = calloc(1, sizeof(*h));
+	struct json_object *args;
+	int sp[2];
 
 	(void)arg;
-	memcpy(sa.sun_path, VNC_SOCK, sizeof(VNC_SOCK));
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = errno;
-
-		snprintf(why, len, "cannot connect to %s: %s", VNC_SOCK, strerror(err));
-		if (fd >= 0)
-			close(fd);
-		return -err;
+	if (!h || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sp) < 0) {
+		snprintf(why, len, "no socketpair for QEMU's display: %s", strerror(errno));
+		free(h);
+		return -ENOMEM;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || cred.pid != qemu_pid()) {
-		snprintf(why, len, "%s is served by pid %d, not QEMU", VNC_SOCK, (int)cred.pid);
-		close(fd);
-		return -EPERM;
+	h->qemu_end = sp[1];
+	snprintf(h->name, sizeof(h->name), "stubinit-vnc-%lu", ++n);
+	if (monitor_command("getfd", name_arg(h->name), sp[1], on_getfd, h) < 0) {
+		snprintf(why, len, "QEMU's monitor is gone");
+		close(sp[0]), close(sp[1]);
+		free(h);
+		return -ENOTCONN;
 	}
-	return fd;
+	args = name_arg(h->name);
+	json_object_object_add(args, "protocol", json_object_new_string("vnc"));
+	json_object_object_add(args, "skipauth", json_object_new_boolean(1));
+	/* After getfd, in order; QEMU closes its end when the viewer leaves. */
+	if (monitor_command("add_client", args, -1, on_add_client, h) < 0) {
+		snprintf(why, len, "QEMU's monitor is gone");
+		close(sp[0]);
+		return -ENOTCONN;
+	}
+	return sp[0];
 }
 
 /* stubinit.vnc: the guest's display, from QEMU's VNC server to dom0 over the QMP path's

@@ -214,11 +214,7 @@ static bool permissive(const struct pci_param *p)
 	return yes;
 }
 
-/*
- * query-pci: the vdevfn of QEMU device @id, or -1. Its "return" is a list of buses, each with a
- * list of devices; anything of another shape, or a slot or function out of range, is no answer.
- */
-static int find_vdevfn(struct json_object *msg, const char *id)
+int hotplug_vdevfn(struct json_object *msg, const char *id)
 {
 	size_t nbus, ndev;
 	struct json_object *buses = qmp_get_arr(msg, "return", &nbus);
@@ -246,7 +242,7 @@ static void on_query_pci_ins(struct json_object *msg, void *arg)
 
 	if (STALE(arg))
 		return;
-	vdevfn = msg ? find_vdevfn(msg, hp.id) : -1;
+	vdevfn = msg ? hotplug_vdevfn(msg, hp.id) : -1;
 	if (vdevfn < 0) {
 		fail("pci-insert-failed", "query-pci does not list %s: %s", hp.id,
 		     msg ? "not found" : "QEMU is gone");

@@ -20,6 +20,14 @@ struct hotplug_opts {
 /* Once QEMU serves: watch the command key. @domid: this stubdomain. */
 void hotplug_start(unsigned domid, unsigned target, const struct hotplug_opts *o);
 
+/*
+ * query-pci's reply: the vdevfn of QEMU device @qdev_id (0..255), or -1. Its "return" is a list of
+ * buses, each with a list of devices; anything of another shape, or a slot or function out of
+ * range, is no answer.
+ */
+struct json_object;
+int hotplug_vdevfn(struct json_object *reply, const char *qdev_id);
+
 /* "DDDD:BB:DD.F[@VV],msitranslate=N,power_mgmt=N" (pci-ins) or "DDDD:BB:DD.F" (pci-rem). */
 struct pci_param {
 	unsigned domain, bus, dev, func;

@@ -10,142 +10,242 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const level_choices[] = { "error", "warn", "info", "debug", NULL };
-static const char *const policy_choices[] = { "crash-guest", "poweroff", "stay", NULL };
-static const char *const transport_choices[] = { "vchan", "unix", NULL };
-static const char *const sandbox_choices[] = { "auto", "on", "off", NULL };
+static const char *const level_choices[] = {"error", "warn", "info", "debug", NULL};
+static const char *const policy_choices[] = {"crash-guest", "poweroff", "stay", NULL};
+static const char *const transport_choices[] = {"vchan", "unix", NULL};
+static const char *const sandbox_choices[] = {"auto", "on", "off", NULL};
+static const char *const filter_choices[] = {"on", "log", "off", NULL};
 
 static const struct key_def stubinit_defs[K__COUNT] = {
-	[K_LOG_LEVEL] = { .name = "log-level", .type = KT_CHOICE, .def = "info", .since = "0.1",
-			  .help = "least important level logged: error, warn, info or debug",
-			  .choices = level_choices },
-	[K_LOG_BUFFER] = { .name = "log-buffer", .type = KT_SIZE, .def = "64k", .since = "0.1",
-			   .help = "bytes of log kept while the console is not draining; beyond "
-				   "that, lines are dropped and counted",
-			   .min = 4096, .max = 16 << 20 },
-	[K_SHUTDOWN_TIMEOUT] = { .name = "shutdown-timeout", .type = KT_DURATION, .def = "1s",
-				 .since = "0.1",
-				 .help = "on shutdown, how long children get after SIGTERM before "
-					 "SIGKILL",
-				 .max = 60000 },
-	[K_XENSTORE_TIMEOUT] = { .name = "xenstore-timeout", .type = KT_DURATION, .def = "30s",
-				 .since = "0.1",
-				 .help = "how long to wait at boot for xenstore to become reachable "
-					 "before giving up and powering off",
-				 .max = 3600000 },
-	[K_QEMU] = { .name = "qemu", .type = KT_STRING,
-		     .def = "/usr/libexec/xen-qemu-system-i386", .since = "0.1",
-		     .help = "the QEMU binary to run" },
-	[K_QEMU_DATADIR] = { .name = "qemu-datadir", .type = KT_STRING, .def = "", .since = "0.1",
-			     .help = "QEMU's data directory (-L: BIOS, option ROMs, keymaps); empty "
-				     "leaves QEMU's built-in default" },
-	[K_QEMU_EXTRA] = { .name = "qemu-extra", .type = KT_STRING, .def = "", .since = "0.1",
-			   .help = "space-separated flags the image adds before the toolstack's "
-				   "arguments" },
-	[K_QEMU_DROP] = { .name = "qemu-drop", .type = KT_STRING, .def = "", .since = "0.1",
-			  .help = "override: remove arguments; space-separated -opt (every "
-				  "occurrence, with its value), -opt=value or -opt=prefix*" },
-	[K_QEMU_REPLACE] = { .name = "qemu-replace", .type = KT_STRING, .def = "", .since = "0.1",
-			     .help = "override: set the value of every occurrence of an option; "
-				     "space-separated -opt=value" },
-	[K_QEMU_APPEND] = { .name = "qemu-append", .type = KT_STRING, .def = "", .since = "0.1",
-			    .help = "override: space-separated arguments appended at the end" },
-	[K_QEMU_GREETING_TIMEOUT] = { .name = "qemu-greeting-timeout", .type = KT_DURATION,
-				      .def = "20s", .since = "0.1",
-				      .help = "how long QEMU may take to greet on the permanent "
-					      "monitor (libxl gives up at 30 s)",
-				      .min = 100, .max = 600000 },
-	[K_ON_QEMU_EXIT] = { .name = "on-qemu-exit", .type = KT_CHOICE, .def = "crash-guest",
-			     .since = "0.1",
-			     .help = "when QEMU dies or never comes up: crash-guest (the guest's "
-				     "on_crash applies instead of a hang), poweroff (the stubdomain "
-				     "only) or stay (debugging)",
-			     .choices = policy_choices },
-	[K_STATS_INTERVAL] = { .name = "stats-interval", .type = KT_DURATION, .def = "10s",
-			       .since = "0.1",
-			       .help = "period of the stubinit/stats refresh for dom0; 0 turns it "
-				       "off",
-			       .max = 3600000 },
-	[K_CONSOLE_PREFIX] = { .name = "console-prefix", .type = KT_STRING, .def = "/dev/hvc",
-			       .since = "0.1",
-			       .help = "path prefix of the consoles (1: save, 2: restore, 3 and up: "
-				       "serial ports); tests point it at ptys" },
-	[K_QMP_TRANSPORT] = { .name = "qmp-transport", .type = KT_CHOICE, .def = "vchan",
-			      .since = "0.1",
-			      .help = "how dom0 reaches QMP: vchan at device-model/<guest>/qmp-vchan "
-				      "(production) or unix (qmp-socket; tests, debugging without "
-				      "Xen)",
-			      .choices = transport_choices },
-	[K_QMP_SOCKET] = { .name = "qmp-socket", .type = KT_STRING,
-			   .def = "/run/stubinit/dom0-qmp.sock", .since = "0.1",
-			   .help = "the unix transport's socket" },
-	[K_QMP_PEER] = { .name = "qmp-peer", .type = KT_UINT, .def = "0", .since = "0.1",
-			 .help = "the toolstack's domain, the only one the vchan serves",
-			 .max = 0x7fef },
-	[K_QMP_MAX_MESSAGE] = { .name = "qmp-max-message", .type = KT_SIZE, .def = "1m",
-				.since = "0.1",
-				.help = "largest QMP message passed either way; a larger one ends the "
-					"session",
-				.min = 4096, .max = 64 << 20 },
-	[K_QMP_ALLOW] = { .name = "qmp-allow", .type = KT_STRING, .def = "", .since = "0.1",
-			  .help = "commands dom0 may send, space-separated; empty: what libxl "
-				  "sends (protocol section 7); * allows everything" },
-	[K_SAVE_DRAIN_TIMEOUT] = { .name = "save-drain-timeout", .type = KT_DURATION,
-				   .def = "9s", .since = "0.1",
-				   .help = "bound on moving a saved state to console 1 before the save "
-					   "is answered with an error (libxl waits 10 s)",
-				   .min = 100, .max = 600000 },
-	[K_MODULES] = { .name = "modules", .type = KT_STRING, .def = "/etc/stubinit/modules",
-			.since = "0.1",
-			.help = "the image's kernel module list, loaded in order at boot" },
-	[K_TEST_KILL_QEMU] = { .name = "test-kill-qemu-after", .type = KT_DURATION, .def = "0",
-			       .since = "0.1",
-			       .help = "tests only: SIGKILL QEMU this long after it greeted, to prove "
-				       "the failure policy under real Xen; 0 is off",
-			       .max = 3600000 },
-	[K_NETWORK] = { .name = "network", .type = KT_STRING, .def = "", .since = "0.1",
-			.help = "network spec items added to the default topology, ';' between "
-				"lines (see README: Networking)" },
-	[K_NETWORK_FILE] = { .name = "network-file", .type = KT_STRING,
-			     .def = "/etc/stubinit/network", .since = "0.1",
-			     .help = "the image's network spec file; absent is fine" },
-	[K_PCI_DRIVER] = { .name = "pci-driver", .type = KT_STRING,
-			   .def = "xen-pci-passthrough", .since = "0.1",
-			   .help = "QEMU device that pci-ins adds; another one (say pci-testdev) lets "
-				   "the command protocol run without Xen, with no host address" },
-	[K_COMMAND_TIMEOUT] = { .name = "command-timeout", .type = KT_DURATION, .def = "10s",
-				.since = "0.1",
-				.help = "bound on one device-model command (pci-ins, pci-rem) before it "
-					"is answered as failed",
-				.min = 100, .max = 600000 },
-	[K_READONLY_ROOT] = { .name = "readonly-root", .type = KT_BOOL, .def = "1",
-			      .since = "0.1",
-			      .help = "on Xen, remount / read-only once booted (/run and /dev stay "
-				      "writable)" },
-	[K_QEMU_USER] = { .name = "qemu-user", .type = KT_STRING, .def = "65534:65534",
+	[K_LOG_LEVEL] = {.name = "log-level",
+			 .type = KT_CHOICE,
+			 .def = "info",
+			 .since = "0.1",
+			 .help = "least important level logged: error, warn, info or debug",
+			 .choices = level_choices},
+	[K_LOG_BUFFER] = {.name = "log-buffer",
+			  .type = KT_SIZE,
+			  .def = "64k",
 			  .since = "0.1",
-			  .help = "uid:gid QEMU runs as, with no capabilities and no new privileges; "
-				  "root keeps it privileged (for debugging, and for guests with PCI "
-				  "passthrough: QEMU reads config space that Linux shows only to "
-				  "CAP_SYS_ADMIN)" },
-	[K_QEMU_SANDBOX] = { .name = "qemu-sandbox", .type = KT_CHOICE, .def = "auto",
+			  .help = "bytes of log kept while the console is not draining; beyond "
+				  "that, lines are dropped and counted",
+			  .min = 4096,
+			  .max = 16 << 20},
+	[K_SHUTDOWN_TIMEOUT] = {.name = "shutdown-timeout",
+				.type = KT_DURATION,
+				.def = "1s",
+				.since = "0.1",
+				.help = "on shutdown, how long children get after SIGTERM before "
+					"SIGKILL",
+				.max = 60000},
+	[K_XENSTORE_TIMEOUT] = {.name = "xenstore-timeout",
+				.type = KT_DURATION,
+				.def = "30s",
+				.since = "0.1",
+				.help = "how long to wait at boot for xenstore to become reachable "
+					"before giving up and powering off",
+				.max = 3600000},
+	[K_QEMU] = {.name = "qemu",
+		    .type = KT_STRING,
+		    .def = "/usr/libexec/xen-qemu-system-i386",
+		    .since = "0.1",
+		    .help = "the QEMU binary to run"},
+	[K_QEMU_DATADIR] = {.name = "qemu-datadir",
+			    .type = KT_STRING,
+			    .def = "",
+			    .since = "0.1",
+			    .help = "QEMU's data directory (-L: BIOS, option ROMs, keymaps); empty "
+				    "leaves QEMU's built-in default"},
+	[K_QEMU_EXTRA] = {.name = "qemu-extra",
+			  .type = KT_STRING,
+			  .def = "",
+			  .since = "0.1",
+			  .help = "space-separated flags the image adds before the toolstack's "
+				  "arguments"},
+	[K_QEMU_DROP] = {.name = "qemu-drop",
+			 .type = KT_STRING,
+			 .def = "",
+			 .since = "0.1",
+			 .help = "override: remove arguments; space-separated -opt (every "
+				 "occurrence, with its value), -opt=value or -opt=prefix*"},
+	[K_QEMU_REPLACE] = {.name = "qemu-replace",
+			    .type = KT_STRING,
+			    .def = "",
+			    .since = "0.1",
+			    .help = "override: set the value of every occurrence of an option; "
+				    "space-separated -opt=value"},
+	[K_QEMU_APPEND] = {.name = "qemu-append",
+			   .type = KT_STRING,
+			   .def = "",
+			   .since = "0.1",
+			   .help = "override: space-separated arguments appended at the end"},
+	[K_QEMU_GREETING_TIMEOUT] = {.name = "qemu-greeting-timeout",
+				     .type = KT_DURATION,
+				     .def = "20s",
+				     .since = "0.1",
+				     .help = "how long QEMU may take to greet on the permanent "
+					     "monitor (libxl gives up at 30 s)",
+				     .min = 100,
+				     .max = 600000},
+	[K_ON_QEMU_EXIT] = {.name = "on-qemu-exit",
+			    .type = KT_CHOICE,
+			    .def = "crash-guest",
+			    .since = "0.1",
+			    .help = "when QEMU dies or never comes up: crash-guest (the guest's "
+				    "on_crash applies instead of a hang), poweroff (the stubdomain "
+				    "only) or stay (debugging)",
+			    .choices = policy_choices},
+	[K_STATS_INTERVAL] = {.name = "stats-interval",
+			      .type = KT_DURATION,
+			      .def = "10s",
+			      .since = "0.1",
+			      .help = "period of the stubinit/stats refresh for dom0; 0 turns it "
+				      "off",
+			      .max = 3600000},
+	[K_CONSOLE_PREFIX] = {.name = "console-prefix",
+			      .type = KT_STRING,
+			      .def = "/dev/hvc",
+			      .since = "0.1",
+			      .help = "path prefix of the consoles (1: save, 2: restore, 3 and up: "
+				      "serial ports); tests point it at ptys"},
+	[K_QMP_TRANSPORT] =
+		{.name = "qmp-transport",
+		 .type = KT_CHOICE,
+		 .def = "vchan",
+		 .since = "0.1",
+		 .help = "how dom0 reaches QMP: vchan at device-model/<guest>/qmp-vchan "
+			 "(production) or unix (qmp-socket; tests, debugging without "
+			 "Xen)",
+		 .choices = transport_choices},
+	[K_QMP_SOCKET] = {.name = "qmp-socket",
+			  .type = KT_STRING,
+			  .def = "/run/stubinit/dom0-qmp.sock",
+			  .since = "0.1",
+			  .help = "the unix transport's socket"},
+	[K_QMP_PEER] = {.name = "qmp-peer",
+			.type = KT_UINT,
+			.def = "0",
+			.since = "0.1",
+			.help = "the toolstack's domain, the only one the vchan serves",
+			.max = 0x7fef},
+	[K_QMP_MAX_MESSAGE] =
+		{.name = "qmp-max-message",
+		 .type = KT_SIZE,
+		 .def = "1m",
+		 .since = "0.1",
+		 .help = "largest QMP message passed either way; a larger one ends the "
+			 "session",
+		 .min = 4096,
+		 .max = 64 << 20},
+	[K_QMP_ALLOW] = {.name = "qmp-allow",
+			 .type = KT_STRING,
+			 .def = "",
+			 .since = "0.1",
+			 .help = "commands dom0 may send, space-separated; empty: what libxl "
+				 "sends (protocol section 7); * allows everything"},
+	[K_SAVE_DRAIN_TIMEOUT] =
+		{.name = "save-drain-timeout",
+		 .type = KT_DURATION,
+		 .def = "9s",
+		 .since = "0.1",
+		 .help = "bound on moving a saved state to console 1 before the save "
+			 "is answered with an error (libxl waits 10 s)",
+		 .min = 100,
+		 .max = 600000},
+	[K_MODULES] = {.name = "modules",
+		       .type = KT_STRING,
+		       .def = "/etc/stubinit/modules",
+		       .since = "0.1",
+		       .help = "the image's kernel module list, loaded in order at boot"},
+	[K_TEST_KILL_QEMU] =
+		{.name = "test-kill-qemu-after",
+		 .type = KT_DURATION,
+		 .def = "0",
+		 .since = "0.1",
+		 .help = "tests only: SIGKILL QEMU this long after it greeted, to prove "
+			 "the failure policy under real Xen; 0 is off",
+		 .max = 3600000},
+	[K_NETWORK] = {.name = "network",
+		       .type = KT_STRING,
+		       .def = "",
+		       .since = "0.1",
+		       .help = "network spec items added to the default topology, ';' between "
+			       "lines (see README: Networking)"},
+	[K_NETWORK_FILE] = {.name = "network-file",
+			    .type = KT_STRING,
+			    .def = "/etc/stubinit/network",
+			    .since = "0.1",
+			    .help = "the image's network spec file; absent is fine"},
+	[K_PCI_DRIVER] =
+		{.name = "pci-driver",
+		 .type = KT_STRING,
+		 .def = "xen-pci-passthrough",
+		 .since = "0.1",
+		 .help = "QEMU device that pci-ins adds; another one (say pci-testdev) lets "
+			 "the command protocol run without Xen, with no host address"},
+	[K_COMMAND_TIMEOUT] =
+		{.name = "command-timeout",
+		 .type = KT_DURATION,
+		 .def = "10s",
+		 .since = "0.1",
+		 .help = "bound on one device-model command (pci-ins, pci-rem) before it "
+			 "is answered as failed",
+		 .min = 100,
+		 .max = 600000},
+	[K_READONLY_ROOT] = {.name = "readonly-root",
+			     .type = KT_BOOL,
+			     .def = "1",
 			     .since = "0.1",
-			     .help = "-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
-				     "resourcecontrol=deny for QEMU: auto (when the binary has seccomp "
-				     "support; Debian's qemu-system-xen has none), on or off",
-			     .choices = sandbox_choices },
-	[K_VNC] = { .name = "vnc", .type = KT_BOOL, .def = "0", .since = "0.1",
-		    .help = "the guest's display: QEMU serves VNC on a unix socket of its own "
-			    "(-vnc unix:...) and stubinit relays it to dom0, one client at a time, "
-			    "over the qmp-transport: vchan at device-model/<guest>/vnc-vchan, or "
-			    "unix at vnc-socket" },
-	[K_VNC_SOCKET] = { .name = "vnc-socket", .type = KT_STRING,
-			   .def = "/run/stubinit/dom0-vnc.sock", .since = "0.1",
-			   .help = "the unix transport's socket for the display" },
+			     .help = "on Xen, remount / read-only once booted (/run and /dev stay "
+				     "writable)"},
+	[K_QEMU_USER] =
+		{.name = "qemu-user",
+		 .type = KT_STRING,
+		 .def = "65534:65534",
+		 .since = "0.1",
+		 .help = "uid:gid QEMU runs as, with no capabilities and no new privileges; "
+			 "root keeps it privileged (for debugging, and for guests with PCI "
+			 "passthrough: QEMU reads config space that Linux shows only to "
+			 "CAP_SYS_ADMIN)"},
+	[K_QEMU_SANDBOX] =
+		{.name = "qemu-sandbox",
+		 .type = KT_CHOICE,
+		 .def = "auto",
+		 .since = "0.1",
+		 .help = "-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+			 "resourcecontrol=deny for QEMU: auto (when the binary has seccomp "
+			 "support; Debian's qemu-system-xen has none), on or off",
+		 .choices = sandbox_choices},
+	[K_VNC] = {.name = "vnc",
+		   .type = KT_BOOL,
+		   .def = "0",
+		   .since = "0.1",
+		   .help = "the guest's display: QEMU's VNC server without a socket (-vnc none), "
+			   "each "
+			   "dom0 client handed to it as a connection of stubinit's (add_client), "
+			   "one client at a time, over the qmp-transport: vchan at "
+			   "device-model/<guest>/vnc-vchan, or unix at vnc-socket"},
+	[K_VNC_SOCKET] = {.name = "vnc-socket",
+			  .type = KT_STRING,
+			  .def = "/run/stubinit/dom0-vnc.sock",
+			  .since = "0.1",
+			  .help = "the unix transport's socket for the display"},
+	[K_XENSTORE_FILTER] =
+		{.name = "xenstore-filter",
+		 .type = KT_CHOICE,
+		 .def =
+			 "on",
+		 .since = "0.1",
+		 .help = "QEMU's xenstore: on (QEMU has no xenbus device and reaches "
+			 "xenstore only through stubinit, which passes what QEMU needs "
+			 "and refuses the rest, README: Containing QEMU), log (every "
+			 "request passes and is logged with the verdict it would get) or "
+			 "off (QEMU opens xenbus itself, as before; debugging)",
+		 .choices = filter_choices},
 };
 
 /* Renamed keys: old name, new name, version of the rename. Old names keep working for a while. */
-static const struct key_alias stubinit_aliases[] = { { NULL, NULL, NULL } };
+static const struct key_alias stubinit_aliases[] = {{NULL, NULL, NULL}};
 
 static struct key_val stubinit_vals[K__COUNT];
 static struct keyset stubinit_ks;
@@ -153,7 +253,8 @@ static struct keyset stubinit_ks;
 struct keyset *keys_stubinit(void)
 {
 	if (!stubinit_ks.defs)
-		keys_init(&stubinit_ks, stubinit_defs, K__COUNT, stubinit_aliases, 0, stubinit_vals);
+		keys_init(&stubinit_ks, stubinit_defs, K__COUNT, stubinit_aliases, 0,
+			  stubinit_vals);
 	return &stubinit_ks;
 }
 
@@ -198,10 +299,10 @@ static int parse_number(const char *s, const struct unit *units, uint64_t *out)
 	return -1;
 }
 
-static const struct unit plain_units[] = { { "", 1 }, { NULL, 0 } };
-static const struct unit size_units[] = { { "", 1 },	     { "k", 1024 },	 { "K", 1024 },
-					  { "m", 1024 * 1024 }, { "M", 1024 * 1024 }, { NULL, 0 } };
-static const struct unit duration_units[] = { { "", 1000 }, { "s", 1000 }, { "ms", 1 }, { NULL, 0 } };
+static const struct unit plain_units[] = {{"", 1}, {NULL, 0}};
+static const struct unit size_units[] = {
+	{"", 1}, {"k", 1024}, {"K", 1024}, {"m", 1024 * 1024}, {"M", 1024 * 1024}, {NULL, 0}};
+static const struct unit duration_units[] = {{"", 1000}, {"s", 1000}, {"ms", 1}, {NULL, 0}};
 
 /* Converts @value for @d into @v; on failure fills @why and returns -1. */
 static int convert(const struct key_def *d, const char *value, struct key_val *v, char *why,
@@ -224,13 +325,13 @@ static int convert(const struct key_def *d, const char *value, struct key_val *v
 			snprintf(why + strlen(why), whylen - strlen(why), " %s", d->choices[i]);
 		return -1;
 	case KT_BOOL:
-		if (!strcasecmp(value, "1") || !strcasecmp(value, "yes") || !strcasecmp(value, "on") ||
-		    !strcasecmp(value, "true")) {
+		if (!strcasecmp(value, "1") || !strcasecmp(value, "yes") ||
+		    !strcasecmp(value, "on") || !strcasecmp(value, "true")) {
 			v->num = 1;
 			return 0;
 		}
-		if (!strcasecmp(value, "0") || !strcasecmp(value, "no") || !strcasecmp(value, "off") ||
-		    !strcasecmp(value, "false")) {
+		if (!strcasecmp(value, "0") || !strcasecmp(value, "no") ||
+		    !strcasecmp(value, "off") || !strcasecmp(value, "false")) {
 			v->num = 0;
 			return 0;
 		}
@@ -251,9 +352,11 @@ static int convert(const struct key_def *d, const char *value, struct key_val *v
 			return -1;
 		}
 		if (n < d->min || (d->max && n > d->max)) {
-			snprintf(why, whylen, "out of range: %llu..%llu%s", (unsigned long long)d->min,
-				 (unsigned long long)d->max,
-				 d->type == KT_SIZE ? " bytes" : d->type == KT_DURATION ? " ms" : "");
+			snprintf(why, whylen, "out of range: %llu..%llu%s",
+				 (unsigned long long)d->min, (unsigned long long)d->max,
+				 d->type == KT_SIZE	  ? " bytes"
+				 : d->type == KT_DURATION ? " ms"
+							  : "");
 			return -1;
 		}
 		v->num = n;
@@ -267,11 +370,11 @@ int keys_init(struct keyset *ks, const struct key_def *defs, unsigned ndefs,
 {
 	int ret = 0;
 
-	*ks = (struct keyset){ defs, ndefs, aliases, naliases, vals, 0 };
+	*ks = (struct keyset){defs, ndefs, aliases, naliases, vals, 0};
 	for (unsigned i = 0; i < ndefs; i++) {
 		char why[256];
 
-		vals[i] = (struct key_val){ .str = strdup(defs[i].def), .origin = "default" };
+		vals[i] = (struct key_val){.str = strdup(defs[i].def), .origin = "default"};
 		if (!vals[i].str || convert(&defs[i], defs[i].def, &vals[i], why, sizeof(why)) < 0)
 			ret = -EINVAL;
 	}
@@ -312,7 +415,8 @@ int keys_set(struct keyset *ks, const char *name, const char *value, const char 
 			if (strcmp(al->old_name, name))
 				continue;
 			ks->problems++;
-			log_warn("key %s (%s) is deprecated: renamed to %s in %s; the old name still "
+			log_warn("key %s (%s) is deprecated: renamed to %s in %s; the old name "
+				 "still "
 				 "works for now, use the new one",
 				 spelled(name, origin, as, sizeof(as)), origin,
 				 spelled(al->new_name, origin, as2, sizeof(as2)), al->since);
@@ -323,12 +427,13 @@ int keys_set(struct keyset *ks, const char *name, const char *value, const char 
 			 origin);
 		return -1;
 	}
-	nv = (struct key_val){ .origin = origin };
+	nv = (struct key_val){.origin = origin};
 	why[0] = 0;
 	if (convert(&ks->defs[i], value, &nv, why, sizeof(why)) < 0) {
 		ks->problems++;
 		log_warn("key %s=%s (%s): invalid value, %s; keeping %s",
-			 spelled(name, origin, as, sizeof(as)), value, origin, why, ks->vals[i].str);
+			 spelled(name, origin, as, sizeof(as)), value, origin, why,
+			 ks->vals[i].str);
 		return -1;
 	}
 	nv.str = strdup(value);
@@ -453,9 +558,9 @@ unsigned keys_parse_argv(struct keyset *ks, int argc, char *const argv[],
 
 static const char *type_word(enum key_type t)
 {
-	static const char *const words[] = { [KT_STRING] = "string", [KT_CHOICE] = "word",
-					     [KT_UINT] = "number",   [KT_SIZE] = "size",
-					     [KT_DURATION] = "duration", [KT_BOOL] = "boolean" };
+	static const char *const words[] = {
+		[KT_STRING] = "string", [KT_CHOICE] = "word",	    [KT_UINT] = "number",
+		[KT_SIZE] = "size",	[KT_DURATION] = "duration", [KT_BOOL] = "boolean"};
 	return words[t];
 }
 
@@ -469,7 +574,9 @@ void keys_print_markdown(const struct keyset *ks, FILE *out)
 			d->since, d->help, type_word(d->type));
 	}
 	for (unsigned a = 0; a < ks->naliases; a++)
-		fprintf(out, "| `%s%s` | | | renamed to `%s%s` in %s; still accepted, with a warning |\n",
+		fprintf(out,
+			"| `%s%s` | | | renamed to `%s%s` in %s; still accepted, with a warning "
+			"|\n",
 			KEY_PREFIX, ks->aliases[a].old_name, KEY_PREFIX, ks->aliases[a].new_name,
 			ks->aliases[a].since);
 }

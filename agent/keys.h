@@ -121,6 +121,7 @@ enum stubinit_key {
 	K_QEMU_SANDBOX,
 	K_VNC,
 	K_VNC_SOCKET,
+	K_XENSTORE_FILTER,
 	K__COUNT
 };
 

@@ -25,6 +25,7 @@
 #include "status.h"
 #include "store.h"
 #include "uevent.h"
+#include "xsproxy.h"
 #include "console/console.h"
 #include "core/child.h"
 #include "core/log.h"
@@ -147,6 +148,9 @@ static const char *start_device_model(void)
 	if ((why = dom0_serve(cfg.target, &opt.dom0, &consoles)))
 		return why;
 	if ((why = monitor_listen(&opt.monitor, dom0_save_fd())))
+		return why;
+	if (opt.xenstore_filter != XSPROXY_OFF &&
+	    (why = xsproxy_start(XENSTORE_SOCK, opt.xenstore_filter, cfg.domid, cfg.target)))
 		return why;
 	monitor_on_running(device_paths, NULL);
 	return qemu_start(&cfg, &consoles, &opt.qemu);

@@ -42,7 +42,14 @@ static struct {
 	struct hook events[MAX_HOOKS], running[MAX_HOOKS], session;
 	unsigned nevents, nrunning;
 	struct log_ratelimit event_log, refused_log, stranger_log;
-} mn = {.agent_fd = -1, .session_fd = -1, .save_fd = -1};
+} mn = {
+	.agent_fd = -1,
+	.session_fd = -1,
+	.save_fd = -1,
+	.event_log = LOG_RATELIMIT("monitor: events", 20, 1000),
+	.refused_log = LOG_RATELIMIT("monitor: refusals", 5, 1000),
+	.stranger_log = LOG_RATELIMIT("monitor: strangers", 5, 1000),
+};
 
 void monitor_on_session(void (*fn)(int fd, void *arg), void *arg)
 {
@@ -268,30 +275,38 @@ static int accept_qemu(int lfd, const char *which)
 	return c;
 }
 
-static void on_agent_accept(int fd, uint32_t events, void *arg)
+int monitor_adopt(int fd)
 {
 	struct qmp_conn_limits lim = {
 		.max_msg = MONITOR_MAX_MESSAGE,
 		.max_alloc = MONITOR_MAX_ALLOC,
 		.max_out = MONITOR_MAX_MESSAGE,
 	};
-	int c = accept_qemu(fd, "permanent monitor");
 
-	(void)events, (void)arg;
-	if (c < 0)
-		return;
-	mn.mon = qmp_conn_new(c, &lim, &mon_ops, NULL);
-	if (!mn.mon || loop_add(c, EPOLLIN, on_monitor_io, NULL) < 0) {
+	if (!mn.more)
+		mn.more = loop_work_new(on_more, NULL);
+	close_monitor();
+	mn.mon = qmp_conn_new(fd, &lim, &mon_ops, NULL);
+	if (!mn.mon || loop_add(fd, EPOLLIN, on_monitor_io, NULL) < 0) {
 		status_error("monitor: cannot serve QEMU's connection");
 		if (mn.mon)
 			qmp_conn_free(mn.mon);
 		else
-			close(c);
+			close(fd);
 		mn.mon = NULL;
-		return;
+		return -1;
 	}
 	log_info("monitor: QEMU connected to the permanent monitor");
-	close_listener(&mn.agent_fd, AGENT_SOCK);
+	return 0;
+}
+
+static void on_agent_accept(int fd, uint32_t events, void *arg)
+{
+	int c = accept_qemu(fd, "permanent monitor");
+
+	(void)events, (void)arg;
+	if (c >= 0 && monitor_adopt(c) == 0)
+		close_listener(&mn.agent_fd, AGENT_SOCK);
 }
 
 static void on_session_accept(int fd, uint32_t events, void *arg)
@@ -349,9 +364,6 @@ const char *monitor_listen(const struct monitor_opts *o, int save_fd)
 {
 	mn.o = *o;
 	mn.save_fd = save_fd;
-	mn.event_log = (struct log_ratelimit)LOG_RATELIMIT("monitor: events", 20, 1000);
-	mn.refused_log = (struct log_ratelimit)LOG_RATELIMIT("monitor: refusals", 5, 1000);
-	mn.stranger_log = (struct log_ratelimit)LOG_RATELIMIT("monitor: strangers", 5, 1000);
 	mn.more = loop_work_new(on_more, NULL);
 	mn.agent_fd = listen_at(AGENT_SOCK, on_agent_accept);
 	mn.session_fd = listen_at(SESSION_SOCK, on_session_accept);

@@ -33,6 +33,10 @@ struct monitor_opts {
  * stay open). Returns NULL, or why not (logged). */
 const char *monitor_listen(const struct monitor_opts *o, int save_fd);
 
+/* @fd (taken) is QEMU's connection to the permanent monitor: what accepting it does (and how a
+ * fuzz target drives the monitor with the real handlers attached). Returns 0 or -1 (logged). */
+int monitor_adopt(int fd);
+
 /* QEMU connected its session monitor: @fn takes the fd. */
 void monitor_on_session(void (*fn)(int fd, void *arg), void *arg);
 

@@ -54,6 +54,7 @@ unsigned network_setup(const struct dm_config *cfg, const struct network_opts *o
 
 	if (!file && errno != ENOENT)
 		log_errno(LV_ERROR, errno, "network: cannot read %s", o->spec_file);
+	monitor_subscribe("DEVICE_DELETED", on_device_deleted, NULL);
 	if (!n && !*inline_spec && !file)
 		return 0;
 	for (unsigned i = 0; i < cfg->nvif; i++) {
@@ -87,7 +88,6 @@ unsigned network_setup(const struct dm_config *cfg, const struct network_opts *o
 	fd = net_events_fd();
 	if (fd >= 0)
 		loop_add(fd, EPOLLIN, on_link_events, NULL);
-	monitor_subscribe("DEVICE_DELETED", on_device_deleted, NULL);
 	failed = net_apply(&topo);
 	log_info("network: %zu item(s): %u failed, %u waiting, %u bad spec line(s)", topo.n, failed,
 		 net_pending(), bad);

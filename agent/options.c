@@ -36,6 +36,7 @@ void options_read(struct options *o)
 	o->shutdown_timeout_ms = key(K_SHUTDOWN_TIMEOUT)->num;
 	o->stats_interval_ms = key(K_STATS_INTERVAL)->num;
 	o->on_qemu_exit = (enum policy)key(K_ON_QEMU_EXIT)->num;
+	o->xenstore_filter = (enum xsproxy_mode)key(K_XENSTORE_FILTER)->num;
 	o->qemu = (struct qemu_opts){
 		.binary = key(K_QEMU)->str,
 		.datadir = key(K_QEMU_DATADIR)->str,
@@ -47,6 +48,7 @@ void options_read(struct options *o)
 		.user = key(K_QEMU_USER)->str,
 		.sandbox = (enum qemu_sandbox)key(K_QEMU_SANDBOX)->num,
 		.vnc = key(K_VNC)->num,
+		.xenstore_filter = key(K_XENSTORE_FILTER)->num != XSPROXY_OFF,
 	};
 	o->monitor = (struct monitor_opts){
 		.greeting_timeout_ms = key(K_QEMU_GREETING_TIMEOUT)->num,

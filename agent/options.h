@@ -13,6 +13,7 @@
 #include "network.h"
 #include "policy.h"
 #include "qemu.h"
+#include "xsproxy.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,6 +26,7 @@ struct options {
 	uint64_t shutdown_timeout_ms;
 	uint64_t stats_interval_ms;
 	enum policy on_qemu_exit;
+	enum xsproxy_mode xenstore_filter;
 	struct qemu_opts qemu;
 	struct monitor_opts monitor;
 	struct dom0_opts dom0;

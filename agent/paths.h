@@ -10,10 +10,12 @@
 /* QEMU connects to both monitors' sockets at its start; stubinit listens. */
 #define AGENT_SOCK   RUN_DIR "/agent.sock"
 #define SESSION_SOCK RUN_DIR "/session.sock"
+/* QEMU's xenstore: stubinit's filter listens here (XENSTORED_PATH in QEMU's environment). */
+#define XENSTORE_SOCK RUN_DIR "/xenstore.sock"
 /* fdset 1: QEMU saves device state into it; the QMP path moves it to console 1. */
 #define SAVE_FILE RUN_DIR "/save-state"
-/* QEMU's own directory (its user owns it): its VNC socket. */
+/* QEMU's own directory (its user owns it): stubinit never opens, connects to or looks at
+ * anything in it. */
 #define QEMU_DIR RUN_DIR "/qemu"
-#define VNC_SOCK QEMU_DIR "/vnc.sock"
 
 #endif

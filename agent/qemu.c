@@ -8,6 +8,7 @@
 #include "shutdown.h"
 #include "status.h"
 #include "core/child.h"
+#include "core/lines.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "netlink/net.h"
@@ -30,7 +31,6 @@
 
 /* QEMU's lines kept for the report when it dies. */
 #define LAST_LINES 12
-#define LINE_MAX_Q 512
 /* QEMU's output read per wake-up. */
 #define OUTPUT_BUDGET (64 * 1024)
 #define MAX_EXIT_FNS  4
@@ -40,9 +40,8 @@ static struct {
 	bool privileged;
 	int out_fd, exec_fd;
 	const char *binary;
-	char line[LINE_MAX_Q];
-	size_t linelen;
-	char last[LAST_LINES][LINE_MAX_Q];
+	struct lines out;
+	char last[LAST_LINES][LINES_MAX];
 	unsigned nlast;
 	char reason[256]; /* why it is going down, when stubinit knows better than the exit status
 			   */
@@ -84,13 +83,12 @@ void qemu_kill(const char *reason)
 /* ---- QEMU's output ------------------------------------------------------------------------------
  */
 
-static void end_line(void)
+static void output_line(const char *line, void *arg)
 {
-	q.line[q.linelen] = 0;
-	snprintf(q.last[q.nlast % LAST_LINES], LINE_MAX_Q, "%s", q.line);
+	(void)arg;
+	snprintf(q.last[q.nlast % LAST_LINES], LINES_MAX, "%s", line);
 	q.nlast++;
-	log_foreign(LV_INFO, "qemu: %s", q.line);
-	q.linelen = 0;
+	log_foreign(LV_INFO, "qemu: %s", line);
 }
 
 /* Reads at most @budget bytes; returns 0 at EOF or error, 1 while the pipe stays open. */
@@ -101,20 +99,11 @@ static int read_output(size_t budget)
 
 	while (budget && (n = read(q.out_fd, buf, sizeof(buf))) > 0) {
 		budget -= (size_t)n < budget ? (size_t)n : budget;
-		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] == '\n') {
-				end_line();
-				continue;
-			}
-			q.line[q.linelen++] = buf[i];
-			if (q.linelen == LINE_MAX_Q - 1)
-				end_line();
-		}
+		lines_feed(&q.out, buf, (size_t)n, output_line, NULL);
 	}
 	if (!budget || (n < 0 && (errno == EAGAIN || errno == EINTR)))
 		return 1;
-	if (q.linelen)
-		end_line();
+	lines_flush(&q.out, output_line, NULL);
 	return 0;
 }
 
@@ -297,7 +286,21 @@ static void give(const char *path, uid_t uid, gid_t gid)
 		log_errno(LV_WARN, errno, "deprivilege: chown %s", path);
 }
 
-static void give_dir(const char *dir, const char *prefix, uid_t uid, gid_t gid)
+/* QEMU's Xen devices when xenstore reaches it only through stubinit: hypercalls and foreign
+ * memory (privcmd, hypercall), event channels, grant mapping; not xenbus, not gntalloc. */
+static const char *const xen_devices[] = {"privcmd", "hypercall", "evtchn", "gntdev", NULL};
+
+static bool listed(const char *name, const char *const *list)
+{
+	for (; list && *list; list++)
+		if (!strcmp(name, *list))
+			return true;
+	return !list;
+}
+
+/* The entries of @dir whose names start with @prefix (and are in @only, unless NULL). */
+static void give_dir(const char *dir, const char *prefix, const char *const *only, uid_t uid,
+		     gid_t gid)
 {
 	struct dirent *de;
 	DIR *d = opendir(dir);
@@ -305,7 +308,8 @@ static void give_dir(const char *dir, const char *prefix, uid_t uid, gid_t gid)
 	while (d && (de = readdir(d))) {
 		char path[300];
 
-		if (de->d_name[0] == '.' || strncmp(de->d_name, prefix, strlen(prefix)))
+		if (de->d_name[0] == '.' || strncmp(de->d_name, prefix, strlen(prefix)) ||
+		    !listed(de->d_name, only))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		give(path, uid, gid);
@@ -315,14 +319,16 @@ static void give_dir(const char *dir, const char *prefix, uid_t uid, gid_t gid)
 }
 
 /*
- * What QEMU must open by itself, given to its user first: its directory, the monitors' sockets,
- * its serial consoles, and on Xen the Xen devices and the disks.
+ * What QEMU must open by itself, given to its user first: its directory, the monitors' and
+ * xenstore's sockets, its serial consoles, and on Xen the Xen devices it uses and the disks.
  */
 static void hand_over(const struct dm_config *cfg, const struct qemu_opts *o, uid_t uid, gid_t gid)
 {
 	give(QEMU_DIR, uid, gid);
 	give(AGENT_SOCK, uid, gid);
 	give(SESSION_SOCK, uid, gid);
+	if (o->xenstore_filter)
+		give(XENSTORE_SOCK, uid, gid);
 	for (size_t i = 0; i + 1 < cfg->args.n; i++) {
 		char path[256];
 
@@ -333,8 +339,8 @@ static void hand_over(const struct dm_config *cfg, const struct qemu_opts *o, ui
 	}
 	if (!boot_on_xen())
 		return;
-	give_dir("/dev/xen", "", uid, gid);
-	give_dir("/dev", "xvd", uid, gid);
+	give_dir("/dev/xen", "", o->xenstore_filter ? xen_devices : NULL, uid, gid);
+	give_dir("/dev", "xvd", NULL, uid, gid);
 }
 
 /* ---- spawning
@@ -343,6 +349,7 @@ static void hand_over(const struct dm_config *cfg, const struct qemu_opts *o, ui
 /* Everything a start holds until QEMU has it; whatever is left is closed on the way out. */
 struct spawn {
 	struct argv_list argv;
+	struct argv_list env; /* QEMU's environment */
 	int out[2], ex[2];
 	int in_fd; /* the restore stream, or -1 */
 	int taps[MAX_TAPS], ntaps;
@@ -395,7 +402,7 @@ static void exec_qemu(const struct spawn *sp)
 		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 			goto fail;
 	}
-	execv(sp->argv.v[0], sp->argv.v);
+	execve(sp->argv.v[0], sp->argv.v, sp->env.v);
 fail:
 	e = errno;
 	if (write(sp->ex[1], &e, sizeof(e)) < 0)
@@ -436,7 +443,20 @@ static void open_taps(struct spawn *sp, const struct dm_config *cfg)
 	}
 }
 
-/* The command line, the taps and the pipes; NULL or why not. */
+/* stubinit's own, but that libxenstore in QEMU finds xenstore at stubinit's filter only. */
+static int environment(struct spawn *sp, const struct qemu_opts *o)
+{
+	int err = 0;
+
+	for (char **e = environ; *e; e++)
+		if (!o->xenstore_filter || strncmp(*e, "XENSTORED_PATH=", 15))
+			err |= argv_push(&sp->env, *e);
+	if (o->xenstore_filter)
+		err |= argv_push(&sp->env, "XENSTORED_PATH=" XENSTORE_SOCK);
+	return err ? -1 : 0;
+}
+
+/* The command line, the taps, the pipes and the environment; NULL or why not. */
 static const char *prepare(struct spawn *sp, const struct dm_config *cfg,
 			   const struct console_set *cons, const struct qemu_opts *o)
 {
@@ -451,7 +471,7 @@ static const char *prepare(struct spawn *sp, const struct dm_config *cfg,
 		.console_prefix = o->console_prefix,
 		.agent_sock = AGENT_SOCK,
 		.qmp_sock = SESSION_SOCK,
-		.vnc_sock = o->vnc ? VNC_SOCK : NULL,
+		.vnc = o->vnc,
 		.incoming_fd = cfg->restore && cons->in.fd >= 0 ? INCOMING_FD : -1,
 	};
 
@@ -460,12 +480,11 @@ static const char *prepare(struct spawn *sp, const struct dm_config *cfg,
 		log_error("key stubinit.qemu-user=%s: expected uid:gid (not 0) or root", o->user);
 		return "stubinit.qemu-user is malformed";
 	}
-	/* QEMU's own directory: its VNC socket (0700, given to its user below). */
+	/* QEMU's own directory (0700, given to its user below). */
 	if (mkdir(QEMU_DIR, 0700) < 0 && errno != EEXIST) {
 		log_errno(LV_ERROR, errno, "mkdir %s", QEMU_DIR);
 		return "cannot create " QEMU_DIR;
 	}
-	unlink(VNC_SOCK);
 	open_taps(sp, cfg);
 	l.tapfds = sp->tapfds;
 	l.ntapfds = sp->ntaps;
@@ -477,7 +496,7 @@ static const char *prepare(struct spawn *sp, const struct dm_config *cfg,
 		return "cannot prepare QEMU's pipes";
 	}
 	sp->in_fd = cfg->restore ? cons->in.fd : -1;
-	return NULL;
+	return environment(sp, o) < 0 ? "out of memory" : NULL;
 }
 
 static void close_fd(int *fd)
@@ -491,6 +510,7 @@ static void close_fd(int *fd)
 static void release(struct spawn *sp)
 {
 	argv_free(&sp->argv);
+	argv_free(&sp->env);
 	for (int i = 0; i < 2; i++)
 		close_fd(&sp->out[i]), close_fd(&sp->ex[i]);
 	for (int i = 0; i < sp->ntaps; i++)

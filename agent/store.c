@@ -21,6 +21,8 @@
 #define XENBUS_DEV     "/dev/xen/xenbus"
 
 #define MAX_WATCHES 16
+/* Watch events handled per wake-up. */
+#define WATCH_BUDGET 32
 
 static struct {
 	struct xs_handle *xs;
@@ -34,7 +36,7 @@ static struct {
 	struct loop_timer *timer;
 	store_ready_fn fn;
 	void *arg;
-} st = { .ino = -1 };
+} st = {.ino = -1};
 
 bool store_connected(void)
 {
@@ -141,7 +143,8 @@ void store_connect(uint64_t timeout_ms, store_ready_fn fn, void *arg)
 	}
 	watch_towards(socket_path());
 	watch_towards(XENBUS_DEV);
-	/* It may have appeared between the first try and the watches: the watches see only later. */
+	/* It may have appeared between the first try and the watches: the watches see only later.
+	 */
 	if (try_open() == 0) {
 		log_info("xenstore: connected");
 		done(true);
@@ -208,10 +211,12 @@ int store_write(const char *path, const char *value)
 static void on_watch_fd(int fd, uint32_t events, void *arg)
 {
 	char **vec;
+	unsigned budget = WATCH_BUDGET;
 
 	(void)fd, (void)events, (void)arg;
-	/* libxenstore's reader thread queues events and makes its fd readable: take them all. */
-	while ((vec = xs_check_watch(st.xs))) {
+	/* libxenstore's reader thread queues events and keeps its fd readable while any wait: a
+	 * bounded number per wake-up, and the loop comes back for the rest. */
+	while (budget-- && (vec = xs_check_watch(st.xs))) {
 		unsigned long i = strtoul(vec[XS_WATCH_TOKEN] + 1, NULL, 10);
 
 		if (vec[XS_WATCH_TOKEN][0] == 'w' && i < st.nw)

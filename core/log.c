@@ -353,6 +353,13 @@ int log_ratelimit(struct log_ratelimit *rl)
 {
 	uint64_t now = now_ms();
 
+	/* One never set up still logs, at the default rate: a limit must not silence a room. */
+	if (!rl->burst || !rl->window_ms) {
+		rl->burst = rl->burst ? rl->burst : 10;
+		rl->window_ms = rl->window_ms ? rl->window_ms : 1000;
+		rl->what = rl->what ? rl->what : "log";
+	}
+
 	if (!rl->start_ms || now - rl->start_ms >= rl->window_ms) {
 		if (rl->suppressed)
 			log_msg(LV_WARN, "%s: %llu more suppressed (at most %u per %u ms)",

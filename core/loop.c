@@ -186,6 +186,8 @@ int loop_timer_arm(struct loop_timer *t, uint64_t ms, uint64_t period_ms)
 {
 	struct itimerspec its = {.it_value = ms_to_ts(ms), .it_interval = ms_to_ts(period_ms)};
 
+	if (!t)
+		return -EINVAL;
 	return timerfd_settime(t->h->fd, 0, &its, NULL) < 0 ? -errno : 0;
 }
 

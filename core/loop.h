@@ -39,7 +39,8 @@ void loop_remove(int fd);
 
 /* NULL with errno set when no timerfd can be had. */
 struct loop_timer *loop_timer_new(loop_fn fn, void *arg);
-/* One-shot after @ms (0 disarms); with @period_ms, repeats. */
+/* One-shot after @ms (0 disarms); with @period_ms, repeats. A NULL timer (one that could not be
+ * had) is -EINVAL, so its owner's failure to get it costs its bound, not PID 1. */
 int loop_timer_arm(struct loop_timer *t, uint64_t ms, uint64_t period_ms);
 void loop_timer_free(struct loop_timer *t);
 

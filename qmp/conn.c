@@ -129,7 +129,8 @@ static void refused(struct qmp_conn *c)
 	json_object_object_add(err, "class", json_object_new_string("GenericError"));
 	json_object_object_add(err, "desc", json_object_new_string(desc));
 	json_object_object_add(reply, "error", err);
-	p->fn(reply, p->arg);
+	if (p->fn)
+		p->fn(reply, p->arg);
 	json_object_put(reply);
 	free(p);
 }
@@ -170,7 +171,8 @@ static void dispatch(struct json_object *obj, void *arg)
 		c->dropped++;
 		return;
 	}
-	p->fn(obj, p->arg);
+	if (p->fn)
+		p->fn(obj, p->arg);
 	free(p);
 }
 
@@ -341,7 +343,8 @@ void qmp_conn_free(struct qmp_conn *c)
 		struct pending *p = c->pend;
 
 		c->pend = p->next;
-		p->fn(NULL, p->arg);
+		if (p->fn)
+			p->fn(NULL, p->arg);
 		free(p);
 	}
 	buf_free(&c->out);

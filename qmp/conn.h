@@ -61,7 +61,8 @@ int qmp_conn_read(struct qmp_conn *c, size_t budget);
 /*
  * Queues @cmd with @args (ownership taken; may be NULL) and, with @pass_fd >= 0, that fd alongside
  * (it must stay open until @fn is called). Returns 0, -EPIPE (closed), -ENOBUFS (too much queued
- * toward QEMU or too many commands in flight) or -ENOMEM; on error @fn is not called.
+ * toward QEMU or too many commands in flight) or -ENOMEM; on error @fn is not called. @fn may be
+ * NULL: nobody waits for the reply.
  */
 int qmp_conn_command(struct qmp_conn *c, const char *cmd, struct json_object *args, int pass_fd,
 		     qmp_reply_fn fn, void *arg);

@@ -10,12 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = fuzz_string(data, size), *line, *save = NULL;
-	struct argv_list args = { 0 }, out = { 0 };
-	const char *over[3] = { "", "", "" };
+	struct argv_list args = {0}, out = {0};
+	const char *over[3] = {"", "", ""};
 	char *names[64];
 	struct dm_nic nics[8];
 	unsigned nn = 0;
@@ -34,9 +33,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			names[nn++] = line;
 	}
 	dmargs_sort_keys(names, nn, &bad);
-	struct dm_launch l = { .qemu = "/q", .datadir = "", .extra = "", .drop = over[0],
-			       .replace = over[1], .append = over[2], .console_prefix = "/p",
-			       .agent_sock = "/a", .qmp_sock = "/b", .incoming_fd = 3 };
+	struct dm_launch l = {.qemu = "/q",
+			      .datadir = "",
+			      .extra = "",
+			      .drop = over[0],
+			      .replace = over[1],
+			      .append = over[2],
+			      .console_prefix = "/p",
+			      .agent_sock = "/a",
+			      .qmp_sock = "/b",
+			      .incoming_fd = 3};
 	if (dmargs_build(&l, args.v, args.n, &out) == 0)
 		argv_free(&out);
 	dmargs_nics(args.v, args.n, nics, 8);

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct key_val vals[K__COUNT];

@@ -8,10 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct net_topology t = { 0 };
+	struct net_topology t = {0};
 	unsigned char mac[6];
 	char *text = fuzz_string(data, size);
 

@@ -1,0 +1,306 @@
+"""Room qemu: QEMU under stubinit (real QEMU, TCG).
+
+Its monitors and fdset 1, its deprivileging and seccomp, the save file, the restore stream through
+hvc2, the legacy dmargs string, the policies when QEMU dies (crash-guest, poweroff, stay), the OOM
+killer, the test key that kills it, a QEMU that never greets, a missing binary, dm-argv problems.
+"""
+import os
+import re
+import signal
+import tempfile
+import time
+
+from qmp import Qmp, migration_stream
+from runner import Skip, check, eq, test
+from stubinit import Stubinit, guest_store
+
+from .common import (BUILD, GUEST, MACHINE, QEMU, QEMU_KEYS, STATUS, TEST_QMP, Env, MemCgroup,
+                     fd_targets, powered_off, qemu_down, qemu_env, wait_status)
+
+
+@test
+def qemu_runs_with_its_monitors_and_fdset1():
+    env, xsd, s, ptys = qemu_env()
+    try:
+        s.wait_log(r'console: /dev/test-hvc2 opened read-only and made raw; it was cooked')
+        s.wait_log(r'console: /dev/test-hvc1 opened write-only and made raw')
+        s.wait_log(r'QEMU command line: %s -chardev socket,id=stubinit-agent' % QEMU)
+        s.wait_log(r'-serial /dev/test-hvc3 ')
+        s.wait_log(r'monitor: QEMU greeted', timeout=30)
+        wait_status(xsd, 'running', timeout=30)
+        # fdset 1 is a regular file of stubinit's, visible to a QMP client.
+        with Qmp(s.root_path(TEST_QMP)) as q:
+            sets = q.ok('query-fdsets')
+        eq([f['fdset-id'] for f in sets], [1], 'fdsets')
+        check(sets[0]['fds'][0].get('opaque') == 'stubinit:save-state', 'opaque: %s' % sets)
+        # QEMU got exactly stdin /dev/null, stdout+stderr to stubinit, and no fd 3 (no restore).
+        qpid = s.qemu_pid()
+        fds = fd_targets(qpid)
+        check(fds[0].endswith('/dev/null'), 'QEMU fd 0: %s' % fds[0])
+        check(fds[1].startswith('pipe:') and fds[1] == fds[2], 'QEMU fds 1, 2: %s' % fds)
+        check(3 not in fds or 'test-hvc' not in fds[3], 'QEMU fd 3: %s' % fds.get(3))
+        check(not any('test-hvc1' in t for t in fds.values()), 'QEMU holds hvc1')
+        check(any('test-hvc1' in t for t in fd_targets(s.pid()).values()),
+              'stubinit does not hold hvc1')
+        # The hostile side runs deprivileged: its own user, no capabilities, no way back up,
+        # under seccomp (-sandbox from stubinit.qemu-extra).
+        st = open('/proc/%d/status' % qpid).read()
+        check(re.search(r'^Uid:\s+65534\s+65534\s+65534\s+65534$', st, re.M), 'QEMU uid: ' + st)
+        check(re.search(r'^Gid:\s+65534\s', st, re.M), 'QEMU gid')
+        check(re.search(r'^CapEff:\s+0+$', st, re.M) and re.search(r'^CapPrm:\s+0+$', st, re.M),
+              'QEMU capabilities')
+        check(re.search(r'^NoNewPrivs:\s+1$', st, re.M), 'QEMU no_new_privs')
+        check(re.search(r'^Seccomp:\s+2$', st, re.M), 'QEMU seccomp filter')
+        s.wait_log(r'QEMU command line: .* -sandbox on,obsolete=deny,elevateprivileges=deny,'
+                   r'spawn=deny,resourcecontrol=deny ')
+        # stats for dom0, refreshed on the stats-interval period.
+        end = time.monotonic() + 10
+        stats = ''
+        while 'qemu-rss-kb=' not in stats or 'qemu-rss-kb=-1' in stats:
+            check(time.monotonic() < end, 'no stats: %r' % stats)
+            time.sleep(0.1)
+            stats = xsd.read(STATUS + '/stats')
+        check(re.search(r'qemu-rss-kb=[1-9]\d* qemu-cpu-ms=\d+ stubinit-rss-kb=[1-9]\d* '
+                        r'mem-free-kb=\d+ mem-available-kb=\d+ uptime-s=\d+', stats), stats)
+    finally:
+        qemu_down(env, s, ptys)
+
+
+@test
+def qemu_without_seccomp_runs_without_sandbox():
+    # Debian's qemu-system-xen has no seccomp and refuses -sandbox; so does this shell wrapper
+    # (it holds no libseccomp), standing in for such a build.
+    env, xsd, s, ptys = qemu_env(extra='stubinit.qemu=/usr/bin/qemu-system-i386')
+    try:
+        s.wait_log(r'QEMU /usr/bin/qemu-system-i386 has no seccomp support: it runs without '
+                   r'-sandbox \(deprivileged all the same\)')
+        wait_status(xsd, 'running', timeout=30)
+        cmdline = s.wait_log(r'QEMU command line: (.*)').group(1)
+        check('-sandbox' not in cmdline, '-sandbox on the command line: ' + cmdline)
+    finally:
+        qemu_down(env, s, ptys)
+
+
+@test
+def save_lands_in_the_fdset_file():
+    env, xsd, s, ptys = qemu_env()
+    try:
+        wait_status(xsd, 'running', timeout=30)
+        with Qmp(s.root_path(TEST_QMP)) as q:
+            q.ok('stop')
+            q.ok('xen-save-devices-state', filename='/dev/fdset/1', live=False)
+        with open(s.root_path('/run/stubinit/save-state'), 'rb') as f:
+            data = f.read()
+        check(len(data) > 1000, 'save file has %d bytes' % len(data))
+        eq(data[:4], b'QEVM', 'device-state magic')
+    finally:
+        qemu_down(env, s, ptys)
+
+
+@test
+def restore_stream_through_hvc2_reaches_qemu_unchanged():
+    stream = tempfile.mktemp(prefix='stubinit-stream-')
+    # A real migration stream of the same machine: any byte the tty layer touched breaks it.
+    migration_stream(QEMU, GUEST[:7] + ['-serial', 'null', '-device', 'cirrus-vga,vgamem_mb=8']
+                     + MACHINE, stream)
+    data = open(stream, 'rb').read()
+    os.unlink(stream)
+    check(b'\r' in data and b'\x03' in data and b'\n' in data, 'stream lacks tty-special bytes')
+    args = GUEST[:7] + ['-serial', '/dev/hvc3', '-device', 'cirrus-vga,vgamem_mb=8',
+                        '-incoming', '$STUBDOM_RESTORE_INCOMING_ARG'] + MACHINE
+    env, xsd, s, ptys = qemu_env(args=args, restore=True)
+    try:
+        s.wait_log(r'config: guest 7 .*, restoring')
+        s.wait_log(r'console: /dev/test-hvc2 opened read-only and made raw')
+        s.wait_log(r'-incoming fd:3 ')
+        s.wait_log(r'monitor: QEMU greeted', timeout=30)
+        # While it waits for the stream, QEMU holds hvc2 as fd 3; stubinit let go of it.
+        qpid = s.qemu_pid()
+        check('test-hvc2' in fd_targets(qpid).get(3, ''), 'QEMU fd 3 is not hvc2')
+        check(not any('test-hvc2' in t for t in fd_targets(s.pid()).values()),
+              'stubinit still holds hvc2')
+        m = ptys.master[2]
+        view = memoryview(data)
+        while view:
+            n = os.write(m, view[:4096])
+            view = view[n:]
+        with Qmp(s.root_path(TEST_QMP)) as q:
+            end = time.monotonic() + 30
+            while q.ok('query-status')['status'] != 'running':
+                check(time.monotonic() < end, 'QEMU never ran the restored state: '
+                      + s.log()[-1500:])
+                time.sleep(0.1)
+        # Nothing came back out of console 2: no echo into dom0's file.
+        os.set_blocking(m, False)
+        try:
+            echoed = os.read(m, 4096)
+        except (BlockingIOError, OSError):
+            # EAGAIN, or EIO once QEMU closed the slave: either way nothing is queued.
+            echoed = b''
+        eq(echoed, b'', 'echo from hvc2')
+    finally:
+        qemu_down(env, s, ptys)
+
+
+@test
+def legacy_dmargs_string_runs_qemu():
+    env, xsd, s, ptys = qemu_env(dmargs=' '.join(GUEST + MACHINE))
+    try:
+        s.wait_log(r'config: 19 QEMU arguments from the legacy MiniOS string '
+                   r'/vm/.*/image/dmargs \(no dm-argv\)')
+        wait_status(xsd, 'running', timeout=30)
+    finally:
+        qemu_down(env, s, ptys)
+
+
+@test
+def qemu_killed_crash_guest_policy():
+    env, xsd, s, ptys = qemu_env()
+    try:
+        wait_status(xsd, 'running', timeout=30)
+        os.kill(s.qemu_pid(), signal.SIGKILL)
+        s.wait_log(r'device model died: QEMU killed by signal 9')
+        wait_status(xsd, 'qemu-died')
+        eq(xsd.read(STATUS + '/error'), 'QEMU killed by signal 9 (Killed)', 'status error')
+        # No Xen here, so the shutdown(crash) call itself fails; under Xen the guest crashes.
+        s.wait_log(r'policy crash-guest: guest 7: xendevicemodel_open: ')
+        s.wait_log(r'policy crash-guest: the stubdomain stays up')
+        time.sleep(0.2)
+        check(s.proc.poll() is None, 'PID 1 exited')
+    finally:
+        qemu_down(env, s, ptys)
+
+
+@test
+def qemu_oom_kill_is_named():
+    cg = MemCgroup(192 << 20)
+    if not cg.path:
+        raise Skip('no writable memory cgroup on this kernel to make QEMU run out of memory')
+    env = Env(guest=None)
+    xsd = env.__enter__()
+    # 512 MiB of guest RAM, all allocated up front, in a 192 MiB cgroup: the kernel's OOM killer
+    # picks QEMU, as it does in a stubdomain whose stubdomain_memory is too small.
+    guest_store(xsd, args=GUEST[:7] + ['-machine', 'pc,accel=tcg', '-m', '512', '-mem-prealloc'],
+                consoles=())
+    s = Stubinit(BUILD, xsd, cmdline='console=hvc0 stubinit.on-qemu-exit=stay ' + QEMU_KEYS,
+                 cgroup=cg.procs())
+    s.start()
+    try:
+        s.wait_log(r"device model died: the kernel's OOM killer ended QEMU: the stubdomain is "
+                   r"short of memory \(raise stubdomain_memory\) \(QEMU killed by signal 9",
+                   timeout=60)
+        wait_status(xsd, 'qemu-died')
+        check("OOM killer" in xsd.read(STATUS + '/error'), 'status error')
+        check(s.proc.poll() is None, 'PID 1 exited')
+    finally:
+        s.stop()
+        env.__exit__()
+        cg.close()
+
+
+@test
+def test_key_kills_qemu_for_the_xen_tier():
+    env, xsd, s, ptys = qemu_env(extra='stubinit.test-kill-qemu-after=300ms '
+                                       'stubinit.on-qemu-exit=stay')
+    try:
+        s.wait_log(r'test-kill-qemu-after: killing QEMU \(pid \d+\) as the key asks')
+        s.wait_log(r'device model died: QEMU killed by signal 9')
+        wait_status(xsd, 'qemu-died')
+    finally:
+        qemu_down(env, s, ptys)
+
+
+@test
+def qemu_killed_poweroff_policy():
+    env, xsd, s, ptys = qemu_env(extra='stubinit.on-qemu-exit=poweroff')
+    try:
+        wait_status(xsd, 'running', timeout=30)
+        os.kill(s.qemu_pid(), signal.SIGKILL)
+        eq(powered_off(s, 10), -signal.SIGINT, 'unshare exit')
+        s.wait_log(r'device model died: QEMU killed by signal 9')
+        s.wait_log(r'shutdown: QEMU killed by signal 9')
+        eq(xsd.read(STATUS + '/error'), 'QEMU killed by signal 9 (Killed)', 'status error')
+        eq(xsd.read(STATUS + '/state'), 'shutting-down', 'status state')
+    finally:
+        qemu_down(env, s, ptys)
+
+
+@test
+def qemu_killed_stay_policy():
+    env, xsd, s, ptys = qemu_env(extra='stubinit.on-qemu-exit=stay')
+    try:
+        wait_status(xsd, 'running', timeout=30)
+        # A crash, as a QEMU bug would end it (SIGTERM would be a clean exit with status 0).
+        os.kill(s.qemu_pid(), signal.SIGSEGV)
+        s.wait_log(r'device model died: QEMU killed by signal 11')
+        s.wait_log(r'policy stay: the stubdomain stays up')
+        wait_status(xsd, 'qemu-died')
+        check(s.proc.poll() is None, 'PID 1 exited')
+        check('crash-guest' not in s.log(), 'crash-guest applied')
+    finally:
+        qemu_down(env, s, ptys)
+
+
+@test
+def qemu_that_never_greets_times_out():
+    fake = '#!/bin/sh\necho "fake qemu: stuck before its monitor" >&2\nexec sleep 1000\n'
+    env, xsd, s, ptys = qemu_env(
+        extra='stubinit.qemu=/fake-qemu stubinit.qemu-greeting-timeout=700ms '
+              'stubinit.on-qemu-exit=stay', files={'/fake-qemu': (fake, 0o755)})
+    try:
+        s.wait_log(r'QEMU did not greet on the permanent monitor within 700ms; killing it')
+        s.wait_log(r'device model died: QEMU did not greet on the permanent monitor within '
+                   r'700ms \(QEMU killed by signal 9')
+        s.wait_log(r"QEMU's last words: fake qemu: stuck before its monitor")
+        wait_status(xsd, 'qemu-died')
+        err = xsd.read(STATUS + '/error')
+        check(err.startswith('QEMU did not greet'), 'status error: %r' % err)
+    finally:
+        qemu_down(env, s, ptys)
+
+
+@test
+def qemu_binary_missing():
+    env, xsd, s, ptys = qemu_env(extra='stubinit.qemu=/no/such/qemu')
+    try:
+        s.wait_log(r'cannot execute /no/such/qemu: No such file or directory')
+        wait_status(xsd, 'qemu-died')
+        eq(xsd.read(STATUS + '/error'),
+           'cannot execute /no/such/qemu: No such file or directory (QEMU exited with status '
+           '127)', 'status error')
+        s.wait_log(r'policy crash-guest: guest 7')
+    finally:
+        qemu_down(env, s, ptys)
+
+
+@test
+def dm_argv_missing():
+    env = Env(guest=None)
+    xsd = env.__enter__()
+    guest_store(xsd, args=None)
+    try:
+        with Stubinit(BUILD, xsd) as s:
+            eq(powered_off(s, 10), -signal.SIGINT, 'unshare exit')
+            s.wait_log(r'config: neither /vm/\S+/image/dm-argv nor /vm/\S+/image/dmargs exists')
+            check(xsd.read(STATUS + '/error').startswith('neither /vm/'), 'status error')
+            s.wait_log(r'policy crash-guest: guest 7')
+            s.wait_log(r'power off$')
+    finally:
+        env.__exit__()
+
+
+@test
+def dm_argv_garbled_key():
+    env = Env(guest=None)
+    xsd = env.__enter__()
+    guest_store(xsd, args=['-m', '64'])
+    with xsd.connect() as c:
+        c.write('/vm/00000000-0000-0000-0000-00000000c0de/image/dm-argv/0x3', '-S')
+    try:
+        with Stubinit(BUILD, xsd, args=['--on-qemu-exit=stay']) as s:
+            s.wait_log(r'config: /vm/\S+/image/dm-argv/0x3: key is not a distinct decimal '
+                       r'argument number')
+            s.wait_log(r'policy stay')
+            check(s.proc.poll() is None, 'PID 1 exited')
+    finally:
+        env.__exit__()
