@@ -20,9 +20,9 @@ void boot_early(void);
 bool boot_on_xen(void);
 
 /*
- * A stubdomain's hygiene, as PID 1 on Xen only (these settings are the kernel's, not a namespace's):
- * overcommit on (QEMU maps far more than it touches), kernel addresses and the kernel log hidden
- * from QEMU, the root read-only (@readonly_root), and the kernel's messages drained from
+ * A stubdomain's hygiene, as PID 1 on Xen only (these settings are the kernel's, not a
+ * namespace's): overcommit on (QEMU maps far more than it touches), kernel addresses and the kernel
+ * log hidden from QEMU, the root read-only (@readonly_root), and the kernel's messages drained from
  * /proc/kmsg into the log, where an OOM kill shows.
  */
 void boot_hygiene(bool readonly_root);

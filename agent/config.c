@@ -117,8 +117,9 @@ int config_read(struct dm_config *cfg)
 	unsigned n = 0;
 	char *v;
 
-	*cfg = (struct dm_config){ 0 };
-	if (read_domid(cfg, "domid", &cfg->domid) < 0 || read_domid(cfg, "target", &cfg->target) < 0)
+	*cfg = (struct dm_config){0};
+	if (read_domid(cfg, "domid", &cfg->domid) < 0 ||
+	    read_domid(cfg, "target", &cfg->target) < 0)
 		return -1;
 	cfg->have_target = true;
 	snprintf(path, sizeof(path), "/local/domain/%u/vm", cfg->target);
@@ -152,8 +153,7 @@ int config_read(struct dm_config *cfg)
 	cfg->nvbd = count_children("device/vbd");
 	read_vifs(cfg);
 	log_info("config: guest %u (%s): %u consoles, %u disks, %u NICs%s", cfg->target, cfg->vm,
-		 cfg->consoles, cfg->nvbd, cfg->nvif,
-		 cfg->restore ? ", restoring" : "");
+		 cfg->consoles, cfg->nvbd, cfg->nvif, cfg->restore ? ", restoring" : "");
 	if (cfg->restore != cfg->console2_output)
 		log_warn("config: dm-argv %s a restore but device/console/2/output %s",
 			 cfg->restore ? "asks for" : "does not ask for",

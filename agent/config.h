@@ -12,21 +12,21 @@
 #include <stdbool.h>
 
 struct dm_config {
-	unsigned domid;		  /* this stubdomain */
-	unsigned target;	  /* the guest whose device model we run */
+	unsigned domid;	 /* this stubdomain */
+	unsigned target; /* the guest whose device model we run */
 	bool have_target;
-	char *vm;		  /* "/vm/<uuid>" */
-	struct argv_list args;	  /* QEMU's arguments from the toolstack (argv[0] not included) */
-	bool legacy_dmargs;	  /* they came from the MiniOS dmargs string */
-	bool restore;		  /* the arguments ask for an incoming stream */
-	unsigned consoles;	  /* device/console/N entries */
-	bool console2_output;	  /* device/console/2/output exists: dom0 streams a restore */
-	unsigned nvbd, nvif;	  /* entries under device/vbd and device/vif */
+	char *vm;	       /* "/vm/<uuid>" */
+	struct argv_list args; /* QEMU's arguments from the toolstack (argv[0] not included) */
+	bool legacy_dmargs;    /* they came from the MiniOS dmargs string */
+	bool restore;	       /* the arguments ask for an incoming stream */
+	unsigned consoles;     /* device/console/N entries */
+	bool console2_output;  /* device/console/2/output exists: dom0 streams a restore */
+	unsigned nvbd, nvif;   /* entries under device/vbd and device/vif */
 	struct {
 		unsigned devid;
-		char mac[18];	  /* device/vif/<devid>/mac, or "" */
-	} vif[32];		  /* the first 32 of them */
-	char error[256];	  /* the first problem, one line (for the status) */
+		char mac[18]; /* device/vif/<devid>/mac, or "" */
+	} vif[32];	      /* the first 32 of them */
+	char error[256];      /* the first problem, one line (for the status) */
 };
 
 /* Returns 0, or -1 with cfg->error set (and logged). Needs a connected store. */

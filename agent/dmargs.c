@@ -53,7 +53,7 @@ void argv_free(struct argv_list *a)
 	for (size_t i = 0; i < a->n; i++)
 		free(a->v[i]);
 	free(a->v);
-	*a = (struct argv_list){ 0 };
+	*a = (struct argv_list){0};
 }
 
 int argv_push_words(struct argv_list *a, const char *words)
@@ -159,8 +159,10 @@ int dmargs_nics(char *const *args, size_t n, struct dm_nic *out, int max)
 			continue;
 		if (opt_value(v, "id", id, sizeof(id)) < 0 || strncmp(id, "net", 3) ||
 		    (devid = strtoul(id + 3, &end, 10), !id[3] || *end) ||
-		    opt_value(v, "ifname", tap, sizeof(tap)) < 0 || strlen(tap) >= sizeof(out->tap)) {
-			log_warn("dm-argv: -netdev %s: no id=net<devid> or ifname=<tap>; that NIC is "
+		    opt_value(v, "ifname", tap, sizeof(tap)) < 0 ||
+		    strlen(tap) >= sizeof(out->tap)) {
+			log_warn("dm-argv: -netdev %s: no id=net<devid> or ifname=<tap>; that NIC "
+				 "is "
 				 "not joined to a PV NIC",
 				 v);
 			continue;
@@ -181,11 +183,24 @@ int dmargs_wants_restore(char *const *args, size_t n)
 }
 
 /* QEMU options that take no value: the rest take the next word. */
-static const char *const flag_options[] = {
-	"-no-shutdown", "-nodefaults", "-no-user-config", "-nographic", "-no-acpi", "-no-hpet",
-	"-S", "-no-reboot", "-snapshot", "-daemonize", "-only-migratable", "-enable-kvm",
-	"-xen-domid-restrict", "-full-screen", "-usb", "-no-fd-bootchk", "-preconfig", NULL
-};
+static const char *const flag_options[] = {"-no-shutdown",
+					   "-nodefaults",
+					   "-no-user-config",
+					   "-nographic",
+					   "-no-acpi",
+					   "-no-hpet",
+					   "-S",
+					   "-no-reboot",
+					   "-snapshot",
+					   "-daemonize",
+					   "-only-migratable",
+					   "-enable-kvm",
+					   "-xen-domid-restrict",
+					   "-full-screen",
+					   "-usb",
+					   "-no-fd-bootchk",
+					   "-preconfig",
+					   NULL};
 
 static int is_flag(const char *opt)
 {
@@ -231,7 +246,7 @@ static size_t remove_at(struct argv_list *a, size_t i, int with_value)
 /* Applies "drop" or "replace" items to a->v[from..]. */
 static void apply_items(struct argv_list *a, size_t from, const char *items, int replace)
 {
-	struct argv_list words = { 0 };
+	struct argv_list words = {0};
 	const char *keyname = replace ? "stubinit.qemu-replace" : "stubinit.qemu-drop";
 
 	if (argv_push_words(&words, items) < 0)
@@ -262,7 +277,8 @@ static void apply_items(struct argv_list *a, size_t from, const char *items, int
 			}
 			if (replace) {
 				if (i + 1 < a->n) {
-					log_info("override: %s %s -> %s %s", opt, a->v[i + 1], opt, value);
+					log_info("override: %s %s -> %s %s", opt, a->v[i + 1], opt,
+						 value);
 					free(a->v[i + 1]);
 					a->v[i + 1] = strdup(value);
 					if (!a->v[i + 1])
@@ -270,8 +286,9 @@ static void apply_items(struct argv_list *a, size_t from, const char *items, int
 				}
 				hits++;
 				i += 2;
-			} else if (!value || (takes && value_matches(value, i + 1 < a->n ? a->v[i + 1]
-										: NULL))) {
+			} else if (!value ||
+				   (takes &&
+				    value_matches(value, i + 1 < a->n ? a->v[i + 1] : NULL))) {
 				log_info("override: dropped %s%s%s", opt, takes ? " " : "",
 					 takes && i + 1 < a->n ? a->v[i + 1] : "");
 				remove_at(a, i, takes);
@@ -308,8 +325,8 @@ static const char *console_path(const struct dm_launch *l, const char *arg, char
  */
 static int tap_fd_value(const struct dm_launch *l, const char *v, char *out, size_t len)
 {
-	static const char *const dropped[] = { "ifname=", "script=", "downscript=", "helper=",
-					       "br=", "vnet_hdr=", NULL };
+	static const char *const dropped[] = {
+		"ifname=", "script=", "downscript=", "helper=", "br=", "vnet_hdr=", NULL};
 	char ifname[32], type[16];
 	size_t used = 0;
 	int fd = -1;
@@ -346,38 +363,34 @@ static int tap_fd_value(const struct dm_launch *l, const char *v, char *out, siz
 	return 0;
 }
 
-int dmargs_build(const struct dm_launch *l, char *const *args, size_t n, struct argv_list *out)
+/* stubinit's own part of QEMU's command line: the binary, -L, both monitors, the display, the
+ * sandbox. Returns non-zero when out of memory. */
+static int push_own(const struct dm_launch *l, struct argv_list *out)
 {
-	size_t from;
 	int err = 0;
 
-	*out = (struct argv_list){ 0 };
-	if (dmargs_wants_restore(args, n) && l->incoming_fd < 0) {
-		log_error("dm-argv: %s is asked for (a restore), but there is no incoming stream fd",
-			  DM_RESTORE_PLACEHOLDER);
-		return -1;
-	}
 	err |= argv_push(out, l->qemu);
 	if (l->datadir && *l->datadir) {
 		err |= argv_push(out, "-L");
 		err |= argv_push(out, l->datadir);
 	}
-	/* The permanent monitor: QEMU connects to stubinit, so there is nothing to wait or poll for. */
+	/* The permanent monitor: QEMU connects to stubinit, so there is nothing to wait or poll
+	 * for. */
 	err |= argv_push(out, "-chardev");
 	err |= argv_pushf(out, "socket,id=stubinit-agent,path=%s,server=off", l->agent_sock);
 	err |= argv_push(out, "-mon");
 	err |= argv_push(out, "chardev=stubinit-agent,mode=control");
-	/* The session monitor: QEMU connects to stubinit here too; dom0's QMP sessions share that one
-	 * connection (qmp/server.h). */
+	/* The session monitor: QEMU connects to stubinit here too; dom0's QMP sessions share that
+	 * one connection (qmp/server.h). */
 	err |= argv_push(out, "-chardev");
 	err |= argv_pushf(out, "socket,id=stubinit-qmp,path=%s,server=off", l->qmp_sock);
 	err |= argv_push(out, "-mon");
 	err |= argv_push(out, "chardev=stubinit-qmp,mode=control");
-	/* The guest's display, relayed to dom0 (qmp/relay.h); libxl's other display options (-k, the
-	 * VGA device) come with dm-argv as it wrote them. */
+	/* The guest's display, relayed to dom0 (qmp/relay.h); libxl's other display options (-k,
+	 * the VGA device) come with dm-argv as it wrote them. */
 	if (l->vnc) {
-		/* No socket of QEMU's: each client is a connection stubinit hands to QEMU (add_client),
-		 * so stubinit never connects to a path QEMU could swap. */
+		/* No socket of QEMU's: each client is a connection stubinit hands to QEMU
+		 * (add_client), so stubinit never connects to a path QEMU could swap. */
 		err |= argv_push(out, "-vnc");
 		err |= argv_push(out, "none");
 	}
@@ -385,6 +398,22 @@ int dmargs_build(const struct dm_launch *l, char *const *args, size_t n, struct 
 		err |= argv_push(out, "-sandbox");
 		err |= argv_push(out, l->sandbox);
 	}
+	return err;
+}
+
+int dmargs_build(const struct dm_launch *l, char *const *args, size_t n, struct argv_list *out)
+{
+	size_t from;
+	int err = 0;
+
+	*out = (struct argv_list){0};
+	if (dmargs_wants_restore(args, n) && l->incoming_fd < 0) {
+		log_error(
+			"dm-argv: %s is asked for (a restore), but there is no incoming stream fd",
+			DM_RESTORE_PLACEHOLDER);
+		return -1;
+	}
+	err |= push_own(l, out);
 	from = out->n;
 	err |= argv_push_words(out, l->extra);
 	for (size_t i = 0; i < n; i++) {

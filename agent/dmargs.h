@@ -33,11 +33,11 @@ int argv_push_words(struct argv_list *a, const char *words);
 int dmargs_sort_keys(char **names, unsigned n, const char **bad);
 
 struct dm_launch {
-	const char *qemu;	    /* binary */
-	const char *datadir;	    /* -L, or "" */
-	const char *sandbox;	    /* the -sandbox value, or NULL for none */
-	const char *extra;	    /* image-level flags, space-separated, or "" */
-	const char *drop;	    /* override: "-opt" or "-opt=value" or "-opt=prefix*", space-separated */
+	const char *qemu;    /* binary */
+	const char *datadir; /* -L, or "" */
+	const char *sandbox; /* the -sandbox value, or NULL for none */
+	const char *extra;   /* image-level flags, space-separated, or "" */
+	const char *drop; /* override: "-opt" or "-opt=value" or "-opt=prefix*", space-separated */
 	const char *replace;	    /* override: "-opt=value", space-separated */
 	const char *append;	    /* override: words appended at the end */
 	const char *console_prefix; /* "/dev/hvc" unless tests point consoles elsewhere */
@@ -49,7 +49,7 @@ struct dm_launch {
 	const struct dm_tapfd {
 		char name[16];
 		int fd;
-	} *tapfds;
+	} * tapfds;
 	int ntapfds;
 };
 

@@ -33,8 +33,7 @@ int dom0_save_fd(void)
 	return d0.save_fd;
 }
 
-/* ---- saves through console 1 --------------------------------------------------------------------
- */
+/* ---- saves through console 1 ----------------------------------------------------------------- */
 
 static void on_drained(const char *error, void *arg)
 {
@@ -58,8 +57,7 @@ static void on_save(struct qmp_server *srv, void *arg)
 	console_drain_start(SAVE_FILE, d0.cons->out.fd, d0.o.save_drain_ms, on_drained, NULL);
 }
 
-/* ---- QMP ----------------------------------------------------------------------------------------
- */
+/* ---- QMP ------------------------------------------------------------------------------------- */
 
 static void on_session_monitor(int fd, void *arg)
 {
@@ -96,8 +94,7 @@ static int serve_qmp(unsigned target)
 	return 0;
 }
 
-/* ---- the display --------------------------------------------------------------------------------
- */
+/* ---- the display ----------------------------------------------------------------------------- */
 
 /* {"fdname": @name} */
 static struct json_object *name_arg(const char *name)

@@ -124,8 +124,7 @@ const char *hotplug_parse_pci(const char *s, bool with_opts, struct pci_param *p
 	return *s ? "trailing characters after power_mgmt" : NULL;
 }
 
-/* ---- the command queue ------------------------------------------------------------------------
- */
+/* ---- the command queue ----------------------------------------------------------------------- */
 
 static void pump(void);
 

@@ -31,23 +31,23 @@ enum key_type {
 struct key_def {
 	const char *name;
 	enum key_type type;
-	const char *def;	     /* default, as it would be written on the command line */
-	const char *since;	     /* first stubinit version with this key */
-	const char *help;	     /* one line for README and --help */
-	const char *const *choices;  /* KT_CHOICE: NULL-terminated */
-	uint64_t min, max;	     /* numeric types; max 0 means no upper bound */
+	const char *def;	    /* default, as it would be written on the command line */
+	const char *since;	    /* first stubinit version with this key */
+	const char *help;	    /* one line for README and --help */
+	const char *const *choices; /* KT_CHOICE: NULL-terminated */
+	uint64_t min, max;	    /* numeric types; max 0 means no upper bound */
 };
 
 struct key_alias {
 	const char *old_name;
 	const char *new_name;
-	const char *since;	/* version that renamed it */
+	const char *since; /* version that renamed it */
 };
 
 struct key_val {
-	const char *str;	/* the text as given (or the default) */
-	uint64_t num;		/* numeric types, KT_BOOL, and the index of a KT_CHOICE */
-	const char *origin;	/* "default", "kernel command line", "option" */
+	const char *str;    /* the text as given (or the default) */
+	uint64_t num;	    /* numeric types, KT_BOOL, and the index of a KT_CHOICE */
+	const char *origin; /* "default", "kernel command line", "option" */
 };
 
 struct keyset {
@@ -55,8 +55,8 @@ struct keyset {
 	unsigned ndefs;
 	const struct key_alias *aliases;
 	unsigned naliases;
-	struct key_val *vals;	/* ndefs entries */
-	unsigned problems;	/* reports made so far */
+	struct key_val *vals; /* ndefs entries */
+	unsigned problems;    /* reports made so far */
 };
 
 /* Sets every key to its default. @vals has @ndefs entries. Returns -EINVAL if a default is bad. */
@@ -74,12 +74,13 @@ int keys_set(struct keyset *ks, const char *name, const char *value, const char 
 unsigned keys_parse_cmdline(struct keyset *ks, const char *cmdline);
 
 /*
- * Options: `--<key>=<value>` or `--<key> <value>` for every key. @argv[0] is skipped. Words that are
- * not options of ours are reported and ignored; `--help` and `--version` are handled by the caller
- * before. Returns the number of problems.
+ * Options: `--<key>=<value>` or `--<key> <value>` for every key. @argv[0] is skipped. Words that
+ * are not options of ours are reported and ignored; `--help` and `--version` are handled by the
+ * caller before. Returns the number of problems.
  */
 /* @handled: the caller's own options ("--help"; "--file=" takes a value), skipped here. */
-unsigned keys_parse_argv(struct keyset *ks, int argc, char *const argv[], const char *const *handled);
+unsigned keys_parse_argv(struct keyset *ks, int argc, char *const argv[],
+			 const char *const *handled);
 
 /* Index of @name in the table, or -1. */
 int keys_find(const struct keyset *ks, const char *name);

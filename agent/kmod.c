@@ -20,7 +20,7 @@
 
 static int compressed(const char *path)
 {
-	static const char *const ext[] = { ".xz", ".zst", ".gz" };
+	static const char *const ext[] = {".xz", ".zst", ".gz"};
 	size_t n = strlen(path);
 
 	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
@@ -75,7 +75,8 @@ static int load_one(const char *dir, char *line, unsigned lineno, const char *li
 	if (err) {
 		log_errno(LV_ERROR, err, "module %s%s%s: finit_module%s", name, params ? " " : "",
 			  params ? params : "",
-			  flags && err == EINVAL ? " (a kernel without module decompression?)" : "");
+			  flags && err == EINVAL ? " (a kernel without module decompression?)"
+						 : "");
 		return -1;
 	}
 	log_debug("module %s%s%s: loaded", name, params ? " " : "", params ? params : "");

@@ -47,7 +47,7 @@ static struct {
 	.session_fd = -1,
 	.save_fd = -1,
 	.event_log = LOG_RATELIMIT("monitor: events", 20, 1000),
-	.refused_log = LOG_RATELIMIT("monitor: refusals", 5, 1000),
+	.refused_log = LOG_RATELIMIT("monitor: refusals", 10, 1000),
 	.stranger_log = LOG_RATELIMIT("monitor: strangers", 5, 1000),
 };
 
@@ -71,8 +71,7 @@ int monitor_subscribe(const char *name, void (*fn)(struct json_object *ev, void 
 	return 0;
 }
 
-/* ---- the connection -----------------------------------------------------------------------------
- */
+/* ---- the connection -------------------------------------------------------------------------- */
 
 static void update_events(void)
 {
@@ -252,8 +251,7 @@ static void on_more(void *arg)
 		read_monitor();
 }
 
-/* ---- QEMU's sockets -----------------------------------------------------------------------------
- */
+/* ---- QEMU's sockets -------------------------------------------------------------------------- */
 
 /* A connection on @lfd, only from QEMU itself; -1 for none. */
 static int accept_qemu(int lfd, const char *which)

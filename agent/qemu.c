@@ -80,8 +80,7 @@ void qemu_kill(const char *reason)
 	kill(q.pid, SIGKILL);
 }
 
-/* ---- QEMU's output ------------------------------------------------------------------------------
- */
+/* ---- QEMU's output --------------------------------------------------------------------------- */
 
 static void output_line(const char *line, void *arg)
 {
@@ -123,8 +122,7 @@ static void on_output(int fd, uint32_t events, void *arg)
 		close_output();
 }
 
-/* ---- QEMU's exit --------------------------------------------------------------------------------
- */
+/* ---- QEMU's exit ----------------------------------------------------------------------------- */
 
 /* The kernel's count of OOM kills (/proc/vmstat oom_kill), or -1. */
 static long oom_kills(void)

@@ -35,7 +35,7 @@ struct qemu_opts {
 	const char *console_prefix;
 	const char *user; /* "uid:gid", or "root" */
 	enum qemu_sandbox sandbox;
-	bool vnc; /* -vnc on QEMU's own socket */
+	bool vnc;	      /* -vnc on QEMU's own socket */
 	bool xenstore_filter; /* xenstore only through XENSTORE_SOCK, no xenbus */
 };
 

@@ -86,7 +86,8 @@ void shutdown_begin(int code, const char *why)
 	}
 	log_info("shutdown: SIGTERM sent to children; waiting up to %llu ms",
 		 (unsigned long long)sd.timeout_ms);
-	/* A zero bound still goes through the timer, so the kill happens in the loop like any event. */
+	/* A zero bound still goes through the timer, so the kill happens in the loop like any
+	 * event. */
 	loop_timer_arm(sd.timer, sd.timeout_ms ? sd.timeout_ms : 1, 0);
 }
 

@@ -1,7 +1,8 @@
 /*
  * shutdown: the orderly end of the stubdomain. Owns SIGTERM, SIGINT and SIGPWR. Children get
- * SIGTERM, then SIGKILL when the bound (stubinit.shutdown-timeout) passes, then the agent syncs and powers
- * off (boot_poweroff). Waiting happens in the event loop, so signals and the log keep being served.
+ * SIGTERM, then SIGKILL when the bound (stubinit.shutdown-timeout) passes, then the agent syncs and
+ * powers off (boot_poweroff). Waiting happens in the event loop, so signals and the log keep being
+ * served.
  */
 #ifndef STUBINIT_SHUTDOWN_H
 #define STUBINIT_SHUTDOWN_H

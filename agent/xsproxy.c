@@ -42,18 +42,12 @@ static struct {
 	int listen_fd;
 	struct conn *conns;
 	unsigned nconns;
-	unsigned long next_id, refused;
+	unsigned long next_id;
 	struct loop_work *more;
 	struct log_ratelimit refusals, strangers;
 } xp = {.listen_fd = -1};
 
-unsigned long xsproxy_refused(void)
-{
-	return xp.refused;
-}
-
-/* ---- the real xenstore -------------------------------------------------------------------------
- */
+/* ---- the real xenstore ----------------------------------------------------------------------- */
 
 /* A new connection of the stubdomain's own to xenstore, as libxenstore would make it. */
 static int open_upstream(void)
@@ -83,8 +77,7 @@ static int open_upstream(void)
 	return fd;
 }
 
-/* ---- a connection ------------------------------------------------------------------------------
- */
+/* ---- a connection ---------------------------------------------------------------------------- */
 
 static void on_io(int fd, uint32_t events, void *arg);
 
@@ -139,7 +132,6 @@ static bool judge(struct conn *c, const char *msg)
 	}
 	if (v == XSWIRE_ALLOW)
 		return buf_add(&c->to_up, msg, XSWIRE_HDR + h.len) == 0;
-	xp.refused++;
 	if (log_ratelimit(&xp.refusals))
 		log_foreign(LV_WARN, "xenstore: refused QEMU's %s", what);
 	return buf_add(&c->to_qemu, err,
@@ -252,8 +244,7 @@ static void on_more(void *arg)
 	}
 }
 
-/* ---- the socket --------------------------------------------------------------------------------
- */
+/* ---- the socket ------------------------------------------------------------------------------ */
 
 static void on_accept(int fd, uint32_t events, void *arg)
 {

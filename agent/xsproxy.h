@@ -29,7 +29,4 @@ enum xsproxy_mode {
 const char *xsproxy_start(const char *path, enum xsproxy_mode mode, unsigned stubdom,
 			  unsigned guest);
 
-/* Requests refused since start (for tests and the status). */
-unsigned long xsproxy_refused(void);
-
 #endif

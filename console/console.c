@@ -58,7 +58,7 @@ int console_open_raw(const char *path, int flags, struct console_open *out)
 
 int console_open_raw_first(const char *path, int flags, struct console_open *out)
 {
-	struct sched_param rt = { .sched_priority = 99 }, normal = { .sched_priority = 0 };
+	struct sched_param rt = {.sched_priority = 99}, normal = {.sched_priority = 0};
 	int locked, fifo, err, fifo_err = 0;
 
 	locked = mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
@@ -112,7 +112,8 @@ void console_setup(const char *prefix, struct console_set *cs)
 		cs->in.fd = -1;
 	} else {
 		if (!cs->in.fifo && cs->in.is_tty)
-			log_warn("console: SCHED_FIFO refused for %s (%s): a restore stream waiting in "
+			log_warn("console: SCHED_FIFO refused for %s (%s): a restore stream "
+				 "waiting in "
 				 "a cooked console may have been mangled",
 				 in, strerror(cs->in.fifo_err));
 		report(in, &cs->in, "read-only");

@@ -26,15 +26,20 @@ struct drain {
 };
 
 /* Exit codes of the copy: 0, or a stage plus errno. */
-enum { STAGE_OPEN = 1, STAGE_READ, STAGE_WRITE, STAGE_DRAIN };
-static const char *const stages[] = { "", "open the save file", "read the save file",
-				      "write to console 1", "drain console 1" };
+enum {
+	STAGE_OPEN = 1,
+	STAGE_READ,
+	STAGE_WRITE,
+	STAGE_DRAIN
+};
+static const char *const stages[] = {"", "open the save file", "read the save file",
+				     "write to console 1", "drain console 1"};
 
 /* In the child: only plain system calls. */
 static void copy_and_drain(const char *path, int out_fd, int report)
 {
 	char buf[16384];
-	int in = open(path, O_RDONLY | O_CLOEXEC), code[2] = { 0, 0 };
+	int in = open(path, O_RDONLY | O_CLOEXEC), code[2] = {0, 0};
 	ssize_t n;
 
 	if (in < 0) {
@@ -77,7 +82,7 @@ static void on_exit_copy(pid_t pid, int status, void *arg)
 {
 	struct drain *d = arg;
 	char why[160];
-	int code[2] = { 0, 0 };
+	int code[2] = {0, 0};
 
 	(void)pid;
 	loop_timer_free(d->timer);

@@ -103,7 +103,8 @@ static struct rtnl_link *get_link(const char *name)
 	return l;
 }
 
-static int link_change(struct rtnl_link *l, struct rtnl_link *ch, const char *what, const char *origin)
+static int link_change(struct rtnl_link *l, struct rtnl_link *ch, const char *what,
+		       const char *origin)
 {
 	int err = rtnl_link_change(nt.sk, l, ch, 0);
 
@@ -226,7 +227,7 @@ static int resolve(const char *name, char *out)
 /* A persistent tap, so QEMU (even without the right to create one) attaches to it by name. */
 static int create_tap(const char *name, const char *origin)
 {
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+	struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI};
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
@@ -243,7 +244,7 @@ static int create_tap(const char *name, const char *origin)
 
 int net_tap_open(const char *name)
 {
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+	struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI};
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC), err;
 
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
@@ -275,7 +276,8 @@ static int create_bridge(const char *name, const char *origin)
 	int err = rtnl_link_bridge_add(nt.sk, name);
 
 	if (err < 0) {
-		log_error("network: %s: cannot create bridge %s: %s", origin, name, nl_geterror(err));
+		log_error("network: %s: cannot create bridge %s: %s", origin, name,
+			  nl_geterror(err));
 		return -1;
 	}
 	/* A two-port bridge between a tap and a netfront: no loops to find, no learning delay.
@@ -298,7 +300,8 @@ static int configure(const char *ifname, const struct net_item *it, unsigned mtu
 	if (it->has_mac) {
 		struct nl_addr *cur = rtnl_link_get_addr(l);
 
-		if (!cur || nl_addr_get_len(cur) != 6 || memcmp(nl_addr_get_binary_addr(cur), it->mac, 6)) {
+		if (!cur || nl_addr_get_len(cur) != 6 ||
+		    memcmp(nl_addr_get_binary_addr(cur), it->mac, 6)) {
 			struct nl_addr *a = nl_addr_build(AF_LLC, it->mac, 6);
 
 			rtnl_link_set_addr(ch, a);
@@ -376,8 +379,8 @@ static int apply_item(struct net_item *it)
 			int e = rtnl_link_enslave(nt.sk, br, port);
 
 			if (e < 0) {
-				log_error("network: %s: cannot add %s to %s: %s", it->origin, member,
-					  ifname, nl_geterror(e));
+				log_error("network: %s: cannot add %s to %s: %s", it->origin,
+					  member, ifname, nl_geterror(e));
 				err = -1;
 			} else {
 				log_info("network: %s joined bridge %s", member, ifname);
@@ -388,10 +391,11 @@ static int apply_item(struct net_item *it)
 		if (port)
 			rtnl_link_put(port);
 		if (!err) {
-			struct net_item up = { .kind = NI_LINK };
+			struct net_item up = {.kind = NI_LINK};
 
 			snprintf(up.origin, sizeof(up.origin), "%s", it->origin);
-			err = configure(member, &up, 0) < 0 || configure(ifname, &up, 0) < 0 ? -1 : 0;
+			err = configure(member, &up, 0) < 0 || configure(ifname, &up, 0) < 0 ? -1
+											     : 0;
 		}
 		return err < 0 ? -1 : 1;
 	}

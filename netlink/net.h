@@ -31,7 +31,12 @@ void net_close(void);
 /* Sets IFF_UP on @ifname. Returns 0 or a negative errno; problems are logged with libnl's text. */
 int net_link_up(const char *ifname);
 
-enum net_kind { NI_BRIDGE, NI_TAP, NI_LINK, NI_ATTACH };
+enum net_kind {
+	NI_BRIDGE,
+	NI_TAP,
+	NI_LINK,
+	NI_ATTACH
+};
 
 struct net_item {
 	enum net_kind kind;
@@ -39,11 +44,11 @@ struct net_item {
 	char member[NET_NAME]; /* attach: the port */
 	unsigned char mac[6];
 	bool has_mac;
-	unsigned mtu;		   /* 0: leave it */
+	unsigned mtu; /* 0: leave it */
 	char mtu_from[NET_NAME];
-	char origin[64];	   /* "/etc/stubinit/network line 3", "NIC 0" */
-	bool done;		   /* fully applied */
-	bool gone;		   /* removed (its NIC was unplugged) */
+	char origin[64]; /* "/etc/stubinit/network line 3", "NIC 0" */
+	bool done;	 /* fully applied */
+	bool gone;	 /* removed (its NIC was unplugged) */
 };
 
 struct net_topology {

@@ -15,8 +15,8 @@ int net_parse_mac(const char *s, unsigned char mac[6])
 	unsigned v[6];
 	char end;
 
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &end) !=
-	    6)
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &end) != 6)
 		return -1;
 	for (int i = 0; i < 6; i++)
 		mac[i] = (unsigned char)v[i];
@@ -89,8 +89,10 @@ static const char *option(struct net_item *it, const char *w)
 
 static const char *parse_line(char *line, struct net_item *it)
 {
-	static const char *const kinds[] = { [NI_BRIDGE] = "bridge", [NI_TAP] = "tap",
-					     [NI_LINK] = "link", [NI_ATTACH] = "attach" };
+	static const char *const kinds[] = {[NI_BRIDGE] = "bridge",
+					    [NI_TAP] = "tap",
+					    [NI_LINK] = "link",
+					    [NI_ATTACH] = "attach"};
 	char *save = NULL, *w = strtok_r(line, " \t", &save);
 	int k = -1;
 
@@ -131,7 +133,7 @@ unsigned net_spec_parse(struct net_topology *t, const char *text, const char *or
 	while (p && *p) {
 		size_t len = strcspn(p, "\n");
 		char *line = strndup(p, len), *hash, *s;
-		struct net_item it = { 0 };
+		struct net_item it = {0};
 		const char *why;
 
 		lineno++;
@@ -154,11 +156,12 @@ unsigned net_spec_parse(struct net_topology *t, const char *text, const char *or
 			copy[strcspn(copy, "\r")] = 0;
 			why = parse_line(s, &it);
 			if (why) {
-				log_error("network: %s line %u: '%s': %s; skipped", origin, lineno, copy,
-					  why);
+				log_error("network: %s line %u: '%s': %s; skipped", origin, lineno,
+					  copy, why);
 				bad++;
 			} else {
-				snprintf(it.origin, sizeof(it.origin), "%s line %u", origin, lineno);
+				snprintf(it.origin, sizeof(it.origin), "%s line %u", origin,
+					 lineno);
 				net_topology_add(t, &it);
 			}
 		}
@@ -170,25 +173,27 @@ unsigned net_spec_parse(struct net_topology *t, const char *text, const char *or
 int net_default_nic(struct net_topology *t, unsigned devid, const char *tap)
 {
 	char vif[NET_NAME], br[NET_NAME];
-	struct net_item items[5] = { 0 };
+	struct net_item items[5] = {0};
 
 	snprintf(vif, sizeof(vif), "vif:%u", devid % 100000);
 	snprintf(br, sizeof(br), "br%u", devid % 100000);
 	/* The bridge must not own the guest's MAC, or it keeps the guest's frames for itself:
 	 * both ports get locally administered addresses of their own. */
-	items[0] = (struct net_item){ .kind = NI_BRIDGE };
+	items[0] = (struct net_item){.kind = NI_BRIDGE};
 	snprintf(items[0].name, sizeof(items[0].name), "%s", br);
-	items[1] = (struct net_item){ .kind = NI_TAP, .has_mac = true,
-				      .mac = { 0xfe, 0xff, 0xff, 0xff, (unsigned char)devid, 0xfd } };
+	items[1] = (struct net_item){.kind = NI_TAP,
+				     .has_mac = true,
+				     .mac = {0xfe, 0xff, 0xff, 0xff, (unsigned char)devid, 0xfd}};
 	snprintf(items[1].name, sizeof(items[1].name), "%s", tap);
 	snprintf(items[1].mtu_from, sizeof(items[1].mtu_from), "%s", vif);
-	items[2] = (struct net_item){ .kind = NI_LINK, .has_mac = true,
-				      .mac = { 0xfe, 0xff, 0xff, 0xff, (unsigned char)devid, 0xfe } };
+	items[2] = (struct net_item){.kind = NI_LINK,
+				     .has_mac = true,
+				     .mac = {0xfe, 0xff, 0xff, 0xff, (unsigned char)devid, 0xfe}};
 	snprintf(items[2].name, sizeof(items[2].name), "%s", vif);
-	items[3] = (struct net_item){ .kind = NI_ATTACH };
+	items[3] = (struct net_item){.kind = NI_ATTACH};
 	snprintf(items[3].name, sizeof(items[3].name), "%s", br);
 	snprintf(items[3].member, sizeof(items[3].member), "%s", tap);
-	items[4] = (struct net_item){ .kind = NI_ATTACH };
+	items[4] = (struct net_item){.kind = NI_ATTACH};
 	snprintf(items[4].name, sizeof(items[4].name), "%s", br);
 	snprintf(items[4].member, sizeof(items[4].member), "%s", vif);
 	for (int i = 0; i < 5; i++) {

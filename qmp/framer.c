@@ -34,8 +34,7 @@ struct qmp_framer *qmp_framer_new(size_t max_bytes, size_t max_alloc)
 	}
 	/* Strict JSON, UTF-8 checked, and a message may be followed by the next in the same read.
 	 */
-	json_tokener_set_flags(f->tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
-					       JSON_TOKENER_VALIDATE_UTF8);
+	json_tokener_set_flags(f->tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
 	f->max_bytes = max_bytes;
 	f->max_alloc = max_alloc;
 	return f;

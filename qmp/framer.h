@@ -10,9 +10,9 @@
  * @max_bytes, or its cost passes QMP_ALLOC_RATIO times its bytes plus QMP_ALLOC_BASE, or
  * @max_alloc: the tokener is never handed the byte that would pass a limit, the refused message
  * is skipped to its end without being parsed, and the owner hears of it at once. Nesting deeper
- * than QMP_MAX_DEPTH, bytes json-c's UTF-8 check refuses (it lets surrogates encoded as bytes
- * pass: what goes to dom0 is checked again, qmp/firewall.h), and any value that is not an object
- * are malformed: the stream is out of step then, and the owner ends it.
+ * than QMP_MAX_DEPTH, and any value that is not an object, are malformed: the stream is out of
+ * step then, and the owner ends it. Strings are not checked for UTF-8 here: what goes to dom0 is
+ * checked as it leaves (qmp/firewall.h).
  */
 #ifndef STUBINIT_QMP_FRAMER_H
 #define STUBINIT_QMP_FRAMER_H
@@ -43,7 +43,7 @@ void qmp_framer_free(struct qmp_framer *f);
 
 /*
  * Feeds @len bytes; calls @fn for each object completed and once for each message refused. Returns
- * 0, or -EBADMSG (malformed: not JSON, not an object, too deep, not UTF-8). After -EBADMSG the
+ * 0, or -EBADMSG (malformed: not JSON, not an object, too deep). After -EBADMSG the
  * stream is out of step: the caller ends it.
  */
 int qmp_framer_feed(struct qmp_framer *f, const char *buf, size_t len, qmp_object_fn fn, void *arg);

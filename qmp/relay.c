@@ -154,24 +154,18 @@ struct qmp_relay *qmp_relay_start(const struct qmp_relay_config *cfg)
 	sc.out_max = RELAY_BUF;
 	sc.marker_anywhere = false;
 	r->sess = session_start(&sc, &ops, r);
-	if (!r->sess) {
-		qmp_relay_stop(r);
-		return NULL;
-	}
-	return r;
-}
-
-unsigned long qmp_relay_sessions(const struct qmp_relay *r)
-{
-	return session_count(r->sess);
+	if (r->sess)
+		return r;
+	buf_free(&r->to_qemu);
+	free(r);
+	return NULL;
 }
 
 void qmp_relay_stop(struct qmp_relay *r)
 {
 	if (!r)
 		return;
-	if (r->sess)
-		close_qemu(r);
+	/* Ending a live session closes QEMU's side (op_end); none is open otherwise. */
 	session_stop(r->sess);
 	buf_free(&r->to_qemu);
 	free(r);

@@ -28,7 +28,6 @@ struct qmp_relay_config {
 };
 
 struct qmp_relay *qmp_relay_start(const struct qmp_relay_config *cfg);
-unsigned long qmp_relay_sessions(const struct qmp_relay *r);
 void qmp_relay_stop(struct qmp_relay *r);
 
 #endif

@@ -55,8 +55,7 @@ struct forwarded {
 
 static void lose_qemu(struct qmp_server *s, const char *why);
 
-/* ---- toward the client -------------------------------------------------------------------------
- */
+/* ---- toward the client ----------------------------------------------------------------------- */
 
 static void send_text(struct qmp_server *s, const char *text, size_t len)
 {
@@ -64,14 +63,28 @@ static void send_text(struct qmp_server *s, const char *text, size_t len)
 		session_end(s->sess, "output toward the client over its cap");
 }
 
+/* @obj toward the client; one whose text is not UTF-8 (QEMU's strings are QEMU's) goes as
+ * stubinit's error instead, with the same id. */
 static void send_obj(struct qmp_server *s, struct json_object *obj)
 {
+	struct json_object *id = NULL, *err;
 	size_t len;
 	char *text = qmp_fw_text(obj, &len);
 
 	if (!text) {
-		session_end(s->sess, "a message toward the client is not well-formed UTF-8");
-		return;
+		json_object_object_get_ex(obj, "id", &id);
+		err = qmp_fw_error("GenericError",
+				   "stubinit: QEMU's reply is not well-formed UTF-8", id);
+		if (log_ratelimit(&s->refusals))
+			log_warn("qmp: a reply of QEMU's is not well-formed UTF-8: the client gets "
+				 "an "
+				 "error instead");
+		text = qmp_fw_text(err, &len);
+		json_object_put(err);
+		if (!text) {
+			session_end(s->sess, "out of memory");
+			return;
+		}
 	}
 	send_text(s, text, len);
 	free(text);
@@ -84,8 +97,7 @@ static void send_greeting(struct qmp_server *s)
 		send_text(s, s->greeting, s->greeting_len);
 }
 
-/* ---- QEMU's replies -----------------------------------------------------------------------------
- */
+/* ---- QEMU's replies -------------------------------------------------------------------------- */
 
 static void forwarded_free(struct forwarded *f)
 {
@@ -157,8 +169,7 @@ void qmp_server_save_done(struct qmp_server *s, const char *error)
 	session_pump(s->sess);
 }
 
-/* ---- QEMU's connection --------------------------------------------------------------------------
- */
+/* ---- QEMU's connection ----------------------------------------------------------------------- */
 
 static void on_qemu_greeting(struct json_object *greeting, void *arg)
 {
@@ -279,8 +290,7 @@ void qmp_server_attach(struct qmp_server *s, int fd)
 	session_pump(s->sess);
 }
 
-/* ---- the session's side -------------------------------------------------------------------------
- */
+/* ---- the session's side ---------------------------------------------------------------------- */
 
 static void refuse_now(struct qmp_server *s, struct json_object *id, const char *why)
 {
@@ -449,8 +459,7 @@ static bool op_peer_write(void *arg)
 static const struct session_ops ops = {op_begin,   op_room, op_input,	  op_restart,	op_io,
 				       op_settled, op_end,  op_peer_read, op_peer_write};
 
-/* ---- start and stop -----------------------------------------------------------------------------
- */
+/* ---- start and stop -------------------------------------------------------------------------- */
 
 struct qmp_server *qmp_server_start(const struct qmp_server_config *cfg)
 {
@@ -479,11 +488,6 @@ struct qmp_server *qmp_server_start(const struct qmp_server_config *cfg)
 		return NULL;
 	}
 	return s;
-}
-
-unsigned long qmp_server_sessions(const struct qmp_server *s)
-{
-	return session_count(s->sess);
 }
 
 void qmp_server_stop(struct qmp_server *s)

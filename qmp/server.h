@@ -48,7 +48,4 @@ void qmp_server_attach(struct qmp_server *srv, int fd);
 /* The held save reply goes out: as QEMU's success with @error NULL, else as an error reply. */
 void qmp_server_save_done(struct qmp_server *srv, const char *error);
 
-/* Sessions begun since start. */
-unsigned long qmp_server_sessions(const struct qmp_server *srv);
-
 #endif

@@ -44,8 +44,7 @@ struct session {
 	unsigned long count;
 };
 
-/* ---- the transports -----------------------------------------------------------------------------
- */
+/* ---- the transports -------------------------------------------------------------------------- */
 
 /* >0 bytes, 0 the client's end of stream (a vchan: closed), -EAGAIN nothing now, <0 errors. */
 static ssize_t client_read(struct session *s, char *buf, size_t n)
@@ -114,8 +113,7 @@ static int listen_unix(const char *path)
 	return fd;
 }
 
-/* ---- the session's life -------------------------------------------------------------------------
- */
+/* ---- the session's life ---------------------------------------------------------------------- */
 
 static void life(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void life(struct session *s, const char *fmt, ...)
@@ -205,8 +203,7 @@ unsigned long session_count(const struct session *s)
 	return s->count;
 }
 
-/* ---- pumping ------------------------------------------------------------------------------------
- */
+/* ---- pumping --------------------------------------------------------------------------------- */
 
 /* The client's bytes, markers taken out. */
 static void feed(struct session *s, const char *p, size_t n)
@@ -429,8 +426,7 @@ static void on_vchan(int fd, uint32_t events, void *arg)
 		session_pump(s);
 }
 
-/* ---- start and stop -----------------------------------------------------------------------------
- */
+/* ---- start and stop -------------------------------------------------------------------------- */
 
 static int start_unix(struct session *s)
 {

@@ -14,21 +14,33 @@ static char *joined(const struct argv_list *a)
 
 	buf[0] = 0;
 	for (size_t i = 0; i < a->n; i++)
-		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? " " : "", a->v[i]);
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? " " : "",
+					a->v[i]);
 	return buf;
 }
 
 static const struct dm_launch base = {
-	.qemu = "/q", .datadir = "", .extra = "", .drop = "", .replace = "", .append = "",
-	.console_prefix = "/dev/hvc", .agent_sock = "/run/a.sock", .qmp_sock = "/run/q.sock",
+	.qemu = "/q",
+	.datadir = "",
+	.extra = "",
+	.drop = "",
+	.replace = "",
+	.append = "",
+	.console_prefix = "/dev/hvc",
+	.agent_sock = "/run/a.sock",
+	.qmp_sock = "/run/q.sock",
 	.incoming_fd = -1,
 };
 
 /* libxl 4.17's shape (protocol section 4). */
-static char *fixture[] = { "-xen-domid", "5", "-no-shutdown", "-nodefaults", "-name", "win",
-			   "-serial", "/dev/hvc3", "-device", "e1000,id=nic0,netdev=net0",
-			   "-incoming", DM_RESTORE_PLACEHOLDER, "-machine",
-			   "xenfv,suppress-vmdesc=on", "-m", "2040" };
+static char *fixture[] = {"-xen-domid",	  "5",
+			  "-no-shutdown", "-nodefaults",
+			  "-name",	  "win",
+			  "-serial",	  "/dev/hvc3",
+			  "-device",	  "e1000,id=nic0,netdev=net0",
+			  "-incoming",	  DM_RESTORE_PLACEHOLDER,
+			  "-machine",	  "xenfv,suppress-vmdesc=on",
+			  "-m",		  "2040"};
 #define NFIX (sizeof(fixture) / sizeof(fixture[0]))
 
 TEST(dmargs_keys_sort_numerically_past_999)
@@ -52,9 +64,9 @@ TEST(dmargs_keys_sort_numerically_past_999)
 
 TEST(dmargs_keys_garbled)
 {
-	char *a[] = { "001", "x02", "003" };
-	char *b[] = { "001", "01", "002" };
-	char *c[] = { "001", "", "002" };
+	char *a[] = {"001", "x02", "003"};
+	char *b[] = {"001", "01", "002"};
+	char *c[] = {"001", "", "002"};
 	const char *bad = NULL;
 
 	CHECK_INT(dmargs_sort_keys(a, 3, &bad), -1);
@@ -80,7 +92,8 @@ TEST(dmargs_monitors_restore_and_consoles)
 	l.console_prefix = "/dev/test-hvc";
 	CHECK_INT(dmargs_build(&l, fixture, NFIX, &out), 0);
 	CHECK_STR(joined(&out),
-		  "/q -L /usr/share/qemu -chardev socket,id=stubinit-agent,path=/run/a.sock,server=off "
+		  "/q -L /usr/share/qemu -chardev "
+		  "socket,id=stubinit-agent,path=/run/a.sock,server=off "
 		  "-mon chardev=stubinit-agent,mode=control "
 		  "-chardev socket,id=stubinit-qmp,path=/run/q.sock,server=off "
 		  "-mon chardev=stubinit-qmp,mode=control -sandbox on -xen-domid 5 -no-shutdown "
@@ -90,7 +103,7 @@ TEST(dmargs_monitors_restore_and_consoles)
 	argv_free(&out);
 	/* The default prefix leaves /dev/hvc3 alone; a non-numeric suffix is not a console. */
 	{
-		char *args[] = { "-serial", "/dev/hvc3", "-x", "/dev/hvcX" };
+		char *args[] = {"-serial", "/dev/hvc3", "-x", "/dev/hvcX"};
 		struct dm_launch d = base;
 
 		CHECK_INT(dmargs_build(&d, args, 4, &out), 0);
@@ -142,7 +155,7 @@ TEST(dmargs_overrides)
 
 TEST(dmargs_words_split)
 {
-	struct argv_list a = { 0 };
+	struct argv_list a = {0};
 
 	/* The legacy MiniOS dmargs string: one space-separated line. */
 	CHECK_INT(argv_push_words(&a, "  -domain-name win\t-videoram 8 \n-boot c "), 0);
@@ -193,9 +206,10 @@ TEST(hotplug_pci_parameters)
 
 TEST(dmargs_taps_become_fds)
 {
-	static const struct dm_tapfd taps[] = { { "vif7.0-emu", 4 } };
-	char *args[] = { "-netdev", "type=tap,id=net0,ifname=vif7.0-emu,script=no,downscript=no,br=xenbr0",
-			 "-netdev", "tap,id=net1,ifname=vif7.1-emu,script=no" };
+	static const struct dm_tapfd taps[] = {{"vif7.0-emu", 4}};
+	char *args[] = {"-netdev",
+			"type=tap,id=net0,ifname=vif7.0-emu,script=no,downscript=no,br=xenbr0",
+			"-netdev", "tap,id=net1,ifname=vif7.1-emu,script=no"};
 	struct dm_launch l = base;
 	struct argv_list out;
 

@@ -6,20 +6,29 @@
 
 #include <stdlib.h>
 
-static const char *const colours[] = { "red", "green", NULL };
+static const char *const colours[] = {"red", "green", NULL};
 
 /* A table of its own, so the rename mechanism is tested whatever stubinit's own table holds. */
 static const struct key_def defs[] = {
-	{ .name = "colour", .type = KT_CHOICE, .def = "red", .since = "0.1", .help = "h",
-	  .choices = colours },
-	{ .name = "name", .type = KT_STRING, .def = "x", .since = "0.1", .help = "h" },
-	{ .name = "count", .type = KT_UINT, .def = "3", .since = "0.1", .help = "h", .min = 1,
-	  .max = 10 },
-	{ .name = "flag", .type = KT_BOOL, .def = "no", .since = "0.2", .help = "h" },
-	{ .name = "wait", .type = KT_DURATION, .def = "2s", .since = "0.2", .help = "h" },
-	{ .name = "room", .type = KT_SIZE, .def = "1k", .since = "0.2", .help = "h" },
+	{.name = "colour",
+	 .type = KT_CHOICE,
+	 .def = "red",
+	 .since = "0.1",
+	 .help = "h",
+	 .choices = colours},
+	{.name = "name", .type = KT_STRING, .def = "x", .since = "0.1", .help = "h"},
+	{.name = "count",
+	 .type = KT_UINT,
+	 .def = "3",
+	 .since = "0.1",
+	 .help = "h",
+	 .min = 1,
+	 .max = 10},
+	{.name = "flag", .type = KT_BOOL, .def = "no", .since = "0.2", .help = "h"},
+	{.name = "wait", .type = KT_DURATION, .def = "2s", .since = "0.2", .help = "h"},
+	{.name = "room", .type = KT_SIZE, .def = "1k", .since = "0.2", .help = "h"},
 };
-static const struct key_alias aliases[] = { { "color", "colour", "0.3" } };
+static const struct key_alias aliases[] = {{"color", "colour", "0.3"}};
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
 
@@ -72,7 +81,8 @@ TEST(keys_unknown_reported_by_name)
 {
 	setup();
 	CHECK_INT(keys_parse_cmdline(&ks, "stubinit.nosuch=1 stubinit.count"), 2);
-	CHECK_CONTAINS(capture_text(), "key stubinit.nosuch (kernel command line): unknown key, ignored");
+	CHECK_CONTAINS(capture_text(),
+		       "key stubinit.nosuch (kernel command line): unknown key, ignored");
 	CHECK_CONTAINS(capture_text(), "stubinit.count (kernel command line): malformed");
 }
 
@@ -82,7 +92,8 @@ TEST(keys_bad_value_keeps_previous)
 	CHECK_INT(keys_set(&ks, "count", "5", "option"), 0);
 	CHECK_INT(keys_set(&ks, "count", "11", "option"), -1);
 	CHECK_INT(vals[2].num, 5);
-	CHECK_CONTAINS(capture_text(), "key --count=11 (option): invalid value, out of range: 1..10");
+	CHECK_CONTAINS(capture_text(),
+		       "key --count=11 (option): invalid value, out of range: 1..10");
 	CHECK_CONTAINS(capture_text(), "keeping 5");
 	CHECK_INT(keys_set(&ks, "colour", "blue", "kernel command line"), -1);
 	CHECK_CONTAINS(capture_text(), "stubinit.colour=blue (kernel command line): invalid value, "
@@ -114,9 +125,9 @@ TEST(keys_units)
 
 TEST(keys_argv_forms)
 {
-	char *argv[] = { "stubinit", "--colour=green", "--count", "9", "stray", "--kernel-cmdline",
-			 "/x", "--help", "--bogus=1", NULL };
-	const char *const own[] = { "--help", "--kernel-cmdline=", NULL };
+	char *argv[] = {"stubinit", "--colour=green", "--count",   "9", "stray", "--kernel-cmdline",
+			"/x",	    "--help",	      "--bogus=1", NULL};
+	const char *const own[] = {"--help", "--kernel-cmdline=", NULL};
 
 	setup();
 	CHECK_INT(keys_parse_argv(&ks, 9, argv, own), 2);
@@ -136,7 +147,7 @@ TEST(keys_renamed_key_still_works)
 	CHECK_CONTAINS(capture_text(), "key stubinit.color (kernel command line) is deprecated: "
 				       "renamed to stubinit.colour in 0.3");
 	setup();
-	keys_parse_argv(&ks, 2, (char *[]){ "stubinit", "--color=green", NULL }, NULL);
+	keys_parse_argv(&ks, 2, (char *[]){"stubinit", "--color=green", NULL}, NULL);
 	CHECK_INT(vals[0].num, 1);
 	CHECK_CONTAINS(capture_text(), "renamed to --colour in 0.3");
 }

@@ -15,11 +15,12 @@ struct unit_test {
 };
 
 void unit_register(struct unit_test *t);
-void unit_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void unit_fail(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #define TEST(name)                                                                                 \
 	static void test_##name(void);                                                             \
-	static struct unit_test unit_##name = { #name, test_##name, NULL };                       \
+	static struct unit_test unit_##name = {#name, test_##name, NULL};                          \
 	__attribute__((constructor)) static void register_##name(void)                             \
 	{                                                                                          \
 		unit_register(&unit_##name);                                                       \
@@ -58,7 +59,8 @@ void unit_fail(const char *file, int line, const char *fmt, ...) __attribute__((
 	do {                                                                                       \
 		const char *h_ = (hay), *n_ = (needle);                                            \
 		if (!h_ || !strstr(h_, n_)) {                                                      \
-			unit_fail(__FILE__, __LINE__, "\"%s\" not in: %s", n_, h_ ? h_ : "(null)");  \
+			unit_fail(__FILE__, __LINE__, "\"%s\" not in: %s", n_,                     \
+				  h_ ? h_ : "(null)");                                             \
 			return;                                                                    \
 		}                                                                                  \
 	} while (0)

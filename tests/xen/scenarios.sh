@@ -854,3 +854,11 @@ echo "@@ env: $(uname -r); $(timeout 20 xl info 2>/dev/null | awk '/^xen_version
 for s in "${SCENARIOS[@]}"; do
 	[[ " ${want[*]} " == *" $s "* ]] && run_scenario "$s"
 done
+# What QEMU did in xenstore through stubinit's filter (README: Containing QEMU), over every
+# stubdomain of the run: each refusal it met, and with stubinit.xenstore-filter=log each request
+# it made with the verdict it would have had; one line per distinct request (domain ids as N),
+# counted.
+cat /var/log/xen/qemu-dm-*.log 2>/dev/null | tr -d '\r' |
+	grep -ao 'stubinit [a-z]*: xenstore: \(QEMU [a-z_]* [^ ]* (.*)\|refused QEMU.*\)' |
+	sed -e 's/^stubinit [a-z]*: xenstore: //' -e 's|/[1-9][0-9]*\([/ ]\)|/N\1|g' |
+	sort | uniq -c | sort -rn | sed 's/^/@@ xenstore: /' || :
