@@ -226,6 +226,45 @@ def qmp_stalled_client_is_bounded():
 
 
 @test
+def qmp_client_that_never_reads_is_not_read():
+    """stubinit's own answers count against the client's cap too: 8 MiB of commands it refuses
+    (or answers itself), from a client that reads none of the answers, make stubinit stop reading
+    that client once its answers pile up; they never grow the heap to match (they took it to 65 MB
+    before)."""
+    env, xsd, s, ptys = qemu_env()
+    try:
+        wait_status(xsd, 'running', timeout=30)
+        rss = lambda: int(re.search(r'^VmRSS:\s+(\d+) kB',  # noqa: E731
+                                    open('/proc/%d/status' % s.pid()).read(), re.M).group(1))
+        rss0 = rss()
+        c = dom0(s)
+        c.cmd('qmp_capabilities', id=1)
+        refused = b'{"execute":"quit","id":"%08d"}\r\n'
+        c.s.settimeout(5)
+        sent = 0
+        try:
+            while sent < (8 << 20):
+                sent += c.s.send(b''.join(refused % (sent + i) for i in range(100)))
+        except socket.timeout:
+            pass
+        # It stopped taking them long before 8 MiB: the kernel's buffers and the cap hold them.
+        check(sent < (8 << 20), 'stubinit read all %d bytes of a client that reads nothing' % sent)
+        grown = rss() - rss0
+        if not INSTRUMENTED:
+            check(grown < 6 * 1024, 'stubinit grew by %d kB behind a client that never reads'
+                  % grown)
+        # The loop serves everything else meanwhile.
+        orphans(s, '(sleep 0.2; exit 6) & exit 0')
+        s.wait_log(r'exited with status 6')
+        c.close()
+        q = dom0(s)
+        eq(q.cmd('qmp_capabilities', id=1).get('return'), {}, 'the next session')
+        q.close()
+    finally:
+        qemu_down(env, s, ptys)
+
+
+@test
 def qmp_save_through_console1():
     env, xsd, s, ptys = qemu_env()
     try:
