@@ -109,6 +109,7 @@ static struct json_object *name_arg(const char *name)
  * made a VNC client with add_client; closed here once QEMU holds it. */
 struct vnc_handoff {
 	int qemu_end;
+	bool alone; /* add_client never went out: getfd's reply is the last to come */
 	char name[32];
 };
 
@@ -133,6 +134,8 @@ static void on_getfd(struct json_object *msg, void *arg)
 	close(h->qemu_end);
 	if (msg && err)
 		log_error("vnc: getfd %s: %s", h->name, err);
+	if (h->alone)
+		free(h);
 }
 
 /* A new connection to QEMU's display, for one session. */
@@ -163,6 +166,7 @@ static int connect_vnc(void *arg, char *why, size_t len)
 	/* After getfd, in order; QEMU closes its end when the viewer leaves. */
 	if (monitor_command("add_client", args, -1, on_add_client, h) < 0) {
 		snprintf(why, len, "QEMU's monitor is gone");
+		h->alone = true;
 		close(sp[0]);
 		return -ENOTCONN;
 	}

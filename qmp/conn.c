@@ -103,8 +103,8 @@ static struct pending *take(struct qmp_conn *c, int64_t id)
 		if (p->id != id)
 			continue;
 		*pp = p->next;
-		if (!*pp || c->pend_tail == &p->next)
-			c->pend_tail = pp;
+		if (!*pp)
+			c->pend_tail = pp; /* it was the last */
 		c->inflight--;
 		return p;
 	}
