@@ -7,6 +7,7 @@
 #include "status.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/sock.h"
 #include "qmp/json.h"
 
 #include <errno.h>
@@ -16,7 +17,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #define MAX_HOOKS  8
@@ -256,17 +256,15 @@ static void on_more(void *arg)
 /* A connection on @lfd, only from QEMU itself; -1 for none. */
 static int accept_qemu(int lfd, const char *which)
 {
-	struct ucred cred = {0};
-	socklen_t len = sizeof(cred);
 	int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	pid_t peer;
 
 	if (c < 0)
 		return -1;
-	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || !qemu_pid() ||
-	    cred.pid != qemu_pid()) {
+	if (!qemu_is_peer(c, &peer)) {
 		if (log_ratelimit(&mn.stranger_log))
 			log_warn("monitor: refused a connection to the %s from pid %d (QEMU is %d)",
-				 which, (int)cred.pid, qemu_pid());
+				 which, (int)peer, qemu_pid());
 		close(c);
 		return -1;
 	}
@@ -323,14 +321,10 @@ static void on_session_accept(int fd, uint32_t events, void *arg)
 
 static int listen_at(const char *path, loop_fd_fn fn)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int fd = sock_listen(path, 4), err = fd < 0 ? fd : loop_add(fd, EPOLLIN, fn, NULL);
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	unlink(path);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0 ||
-	    loop_add(fd, EPOLLIN, fn, NULL) < 0) {
-		log_errno(LV_ERROR, errno, "monitor: cannot listen on %s", path);
+	if (err < 0) {
+		log_errno(LV_ERROR, err, "monitor: cannot listen on %s", path);
 		if (fd >= 0)
 			close(fd);
 		return -1;

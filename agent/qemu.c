@@ -24,6 +24,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -61,6 +62,17 @@ pid_t qemu_pid(void)
 bool qemu_privileged(void)
 {
 	return q.privileged;
+}
+
+bool qemu_is_peer(int fd, pid_t *peer)
+{
+	struct ucred cred = {0};
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		cred.pid = 0;
+	*peer = cred.pid;
+	return q.pid && cred.pid == q.pid;
 }
 
 void qemu_on_exit(void (*fn)(void *arg), void *arg)

@@ -53,6 +53,10 @@ pid_t qemu_pid(void);
 /* Whether QEMU keeps root (stubinit.qemu-user=root) instead of running deprivileged. */
 bool qemu_privileged(void);
 
+/* Whether the other end of the unix socket @fd is QEMU itself (SO_PEERCRED); *@peer gets its pid
+ * (0 when unknown). */
+bool qemu_is_peer(int fd, pid_t *peer);
+
 /* Kills QEMU; @reason (logged as an error) becomes the report's "why" (the first reason given
  * wins); NULL: the exit status tells the story. */
 void qemu_kill(const char *reason);

@@ -11,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <fcntl.h>
 #include <sys/inotify.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <xenstore.h>
 
@@ -206,6 +209,31 @@ int store_write(const char *path, const char *value)
 	if (!xs_write(st.xs, XBT_NULL, path, value, (unsigned)strlen(value)))
 		return -errno;
 	return 0;
+}
+
+int store_open_raw(void)
+{
+	const char *p = socket_path();
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat sb;
+	int fd;
+
+	if (stat(p, &sb) < 0 || !S_ISSOCK(sb.st_mode))
+		return open(XENBUS_DEV, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (strlen(p) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sa.sun_path, p, strlen(p) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
 }
 
 static void on_watch_fd(int fd, uint32_t events, void *arg)

@@ -33,6 +33,13 @@ char **store_directory(const char *path, unsigned *n);
 int store_write(const char *path, const char *value);
 
 /*
+ * A connection of the stubdomain's own to xenstore besides the agent's, raw (the wire protocol is
+ * the caller's), found where libxenstore would find it: the daemon's socket (XENSTORED_PATH, in
+ * tests), else the xenbus device. Non-blocking, close-on-exec; -1 with errno set.
+ */
+int store_open_raw(void);
+
+/*
  * Calls @fn with the path that changed whenever @path or anything below it changes (and once
  * when the watch is set, as xenstored does). Events arrive through the event loop.
  */

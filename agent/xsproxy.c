@@ -3,25 +3,21 @@
  */
 #include "xsproxy.h"
 #include "qemu.h"
+#include "store.h"
 #include "xswire.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/sock.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-/* Where libxenstore looks, in its order (agent/store.c connects the same way). */
-#define DEFAULT_SOCKET "/var/run/xenstored/socket"
-#define XENBUS_DEV     "/dev/xen/xenbus"
 /* Bytes queued toward either side, and moved per wake-up. */
 #define QUEUE_MAX   (64 * 1024)
 #define PUMP_BUDGET (64 * 1024)
@@ -46,36 +42,6 @@ static struct {
 	struct loop_work *more;
 	struct log_ratelimit refusals, strangers;
 } xp = {.listen_fd = -1};
-
-/* ---- the real xenstore ----------------------------------------------------------------------- */
-
-/* A new connection of the stubdomain's own to xenstore, as libxenstore would make it. */
-static int open_upstream(void)
-{
-	const char *p = getenv("XENSTORED_PATH");
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct stat st;
-	int fd;
-
-	if (!p || !*p)
-		p = DEFAULT_SOCKET;
-	if (stat(p, &st) < 0 || !S_ISSOCK(st.st_mode))
-		return open(XENBUS_DEV, O_RDWR | O_CLOEXEC | O_NONBLOCK);
-	if (strlen(p) >= sizeof(sa.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(sa.sun_path, p, strlen(p) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = errno;
-
-		close(fd);
-		errno = err;
-		return -1;
-	}
-	return fd;
-}
 
 /* ---- a connection ---------------------------------------------------------------------------- */
 
@@ -248,24 +214,22 @@ static void on_more(void *arg)
 
 static void on_accept(int fd, uint32_t events, void *arg)
 {
-	struct ucred cred = {0};
-	socklen_t len = sizeof(cred);
 	struct conn *c;
 	int q = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), up;
+	pid_t peer;
 
 	(void)events, (void)arg;
 	if (q < 0)
 		return;
-	if (getsockopt(q, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || !qemu_pid() ||
-	    cred.pid != qemu_pid() || xp.nconns >= XSPROXY_MAX_CONNS) {
+	if (!qemu_is_peer(q, &peer) || xp.nconns >= XSPROXY_MAX_CONNS) {
 		if (log_ratelimit(&xp.strangers))
 			log_warn("xenstore: refused a connection from pid %d (QEMU is %d; %u of %u "
 				 "connections in use)",
-				 (int)cred.pid, qemu_pid(), xp.nconns, XSPROXY_MAX_CONNS);
+				 (int)peer, qemu_pid(), xp.nconns, XSPROXY_MAX_CONNS);
 		close(q);
 		return;
 	}
-	up = open_upstream();
+	up = store_open_raw();
 	c = calloc(1, sizeof(*c));
 	if (up < 0 || !c) {
 		log_errno(LV_ERROR, errno, "xenstore: no connection to xenstore for QEMU");
@@ -295,20 +259,17 @@ static void on_accept(int fd, uint32_t events, void *arg)
 const char *xsproxy_start(const char *path, enum xsproxy_mode mode, unsigned stubdom,
 			  unsigned guest)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
+	int fd, err;
 
 	xp.mode = mode;
 	xp.ident = (struct xswire_ident){stubdom, guest};
 	xp.refusals = (struct log_ratelimit)LOG_RATELIMIT("xenstore: refusals", 10, 1000);
 	xp.strangers = (struct log_ratelimit)LOG_RATELIMIT("xenstore: strangers", 5, 1000);
 	xp.more = loop_work_new(on_more, NULL);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	unlink(path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (!xp.more || fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, XSPROXY_MAX_CONNS) < 0 || loop_add(fd, EPOLLIN, on_accept, NULL) < 0) {
-		log_errno(LV_ERROR, errno, "xenstore: cannot listen for QEMU on %s", path);
+	fd = sock_listen(path, XSPROXY_MAX_CONNS);
+	err = fd < 0 ? fd : !xp.more ? -ENOMEM : loop_add(fd, EPOLLIN, on_accept, NULL);
+	if (err < 0) {
+		log_errno(LV_ERROR, err, "xenstore: cannot listen for QEMU on %s", path);
 		if (fd >= 0)
 			close(fd);
 		return "cannot serve QEMU's xenstore";

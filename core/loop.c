@@ -52,7 +52,6 @@ static struct {
 	struct handler *handlers; /* live and dead, dead ones freed after each dispatch */
 	struct loop_work *work;
 	bool work_pending;
-	unsigned long ignored;
 	struct sighandler sig[_NSIG];
 } lp = {.epfd = -1, .sigfd = -1, .workfd = -1};
 
@@ -261,11 +260,6 @@ int loop_on_signal(int signo, loop_signal_fn fn, void *arg)
 	return 0;
 }
 
-unsigned long loop_signals_ignored(void)
-{
-	return lp.ignored;
-}
-
 static void on_signal(int fd, uint32_t events, void *arg)
 {
 	struct signalfd_siginfo si;
@@ -276,8 +270,6 @@ static void on_signal(int fd, uint32_t events, void *arg)
 
 		if (sh && sh->fn)
 			sh->fn(&si, sh->arg);
-		else
-			lp.ignored++;
 	}
 }
 

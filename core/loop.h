@@ -51,9 +51,8 @@ void loop_work_queue(struct loop_work *w);
 /* Safe from inside any callback, including its own. */
 void loop_work_free(struct loop_work *w);
 
-/* One handler per signal; signals without one are ignored (counted in loop_signals_ignored). */
+/* One handler per signal; signals without one are ignored. */
 int loop_on_signal(int signo, loop_signal_fn fn, void *arg);
-unsigned long loop_signals_ignored(void);
 
 /* Waits up to @timeout_ms (-1: no bound) and dispatches what is ready. Returns 0, or a negative
  * errno when waiting failed (nothing was dispatched). */

@@ -5,6 +5,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/sock.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -14,7 +15,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 enum state {
@@ -90,27 +90,6 @@ static void vchan_drop(struct libxenvchan *vc)
 
 	while (libxenvchan_data_ready(vc) > 0 && libxenvchan_read(vc, junk, sizeof(junk)) > 0)
 		;
-}
-
-static int listen_unix(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0) {
-		int err = errno;
-
-		close(fd);
-		return -err;
-	}
-	return fd;
 }
 
 /* ---- the session's life ---------------------------------------------------------------------- */
@@ -196,11 +175,6 @@ int session_send(struct session *s, const char *p, size_t n)
 size_t session_out_pending(const struct session *s)
 {
 	return buf_pending(&s->out);
-}
-
-unsigned long session_count(const struct session *s)
-{
-	return s->count;
 }
 
 /* ---- pumping --------------------------------------------------------------------------------- */
@@ -430,7 +404,7 @@ static void on_vchan(int fd, uint32_t events, void *arg)
 
 static int start_unix(struct session *s)
 {
-	int fd = listen_unix(s->unix_path);
+	int fd = sock_listen(s->unix_path, 8);
 
 	if (fd < 0) {
 		log_errno(LV_ERROR, fd, "%s: cannot listen on %s", s->name, s->unix_path);

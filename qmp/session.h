@@ -93,7 +93,5 @@ size_t session_out_pending(const struct session *s);
 void session_end(struct session *s, const char *why);
 /* Ends the session once what is queued for the client has been sent (the owner's side ended). */
 void session_end_when_sent(struct session *s);
-/* Sessions begun since start (a restart counts). */
-unsigned long session_count(const struct session *s);
 
 #endif
