@@ -5,6 +5,7 @@
 #include "monitor.h"
 #include "paths.h"
 #include "qemu.h"
+#include "store.h"
 #include "core/log.h"
 #include "qmp/json.h"
 #include "qmp/relay.h"
@@ -20,10 +21,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Written by a toolstack that takes each save from where it began in the save file (a protocol
+ * addition: packaging/xen/), in the stubdomain's own xenstore path, which only dom0 writes. */
+#define STORE_REPEATED_SAVE "feature-repeated-save"
+
 static struct {
 	struct dom0_opts o;
 	struct console_set *cons;
 	int save_fd;
+	unsigned saves;		   /* saves whose state went toward console 1 in this life */
+	long long first_save_size; /* the bytes of the first */
+	char save_error[512];
 	struct qmp_server *qmp;
 	struct qmp_relay *vnc;
 } d0 = {.save_fd = -1};
@@ -35,6 +43,13 @@ int dom0_save_fd(void)
 
 /* ---- saves through console 1 ----------------------------------------------------------------- */
 
+/* Empty for the next save. QEMU's dup shares our offset: rewind it too. */
+static void save_file_empty(void)
+{
+	if (ftruncate(d0.save_fd, 0) < 0 || lseek(d0.save_fd, 0, SEEK_SET) < 0)
+		log_errno(LV_WARN, errno, "save: cannot empty %s", SAVE_FILE);
+}
+
 static void on_drained(const char *error, void *arg)
 {
 	struct stat st;
@@ -45,15 +60,57 @@ static void on_drained(const char *error, void *arg)
 			 (long long)st.st_size);
 	else if (error)
 		log_error("save: %s", error);
-	/* Empty for the next save. QEMU's dup shares our offset: rewind it too. */
-	if (ftruncate(d0.save_fd, 0) < 0 || lseek(d0.save_fd, 0, SEEK_SET) < 0)
-		log_errno(LV_WARN, errno, "save: cannot empty %s", SAVE_FILE);
-	qmp_server_save_done(d0.qmp, error);
+	save_file_empty();
+	if (error)
+		snprintf(d0.save_error, sizeof(d0.save_error),
+			 "stubinit: the saved state did not reach console 1: %s", error);
+	qmp_server_save_done(d0.qmp, error ? d0.save_error : NULL);
+}
+
+/*
+ * dom0's end of console 1 appends each save to the file it opened when this stubdomain started,
+ * and a stock libxl reads that file from its start at every save: from the second save of a life
+ * on, its image would carry the first save's device state. A toolstack that reads each save from
+ * where it began says so with STORE_REPEATED_SAVE (packaging/xen/). Returns why a save must be
+ * refused, or NULL.
+ */
+static const char *save_refusal(void)
+{
+	char *flag;
+	bool repeat;
+
+	if (!d0.saves)
+		return NULL;
+	flag = store_read(STORE_REPEATED_SAVE);
+	repeat = flag && !strcmp(flag, "1");
+	free(flag);
+	if (repeat)
+		return NULL;
+	snprintf(
+		d0.save_error, sizeof(d0.save_error),
+		"stubinit: save refused: this stubdomain already sent a save (%lld bytes) through "
+		"console 1, and this toolstack reads every save from the start of its save file "
+		"(no %s in the stubdomain's xenstore path), so the image would hold that earlier "
+		"device state; the guest keeps running, and saves again once restored or "
+		"restarted (a libxl with stubinit's packaging/xen patch saves any number of times)",
+		d0.first_save_size, STORE_REPEATED_SAVE);
+	return d0.save_error;
 }
 
 static void on_save(struct qmp_server *srv, void *arg)
 {
+	const char *no = save_refusal();
+	struct stat st;
+
 	(void)srv, (void)arg;
+	if (no) {
+		log_error("%s", no);
+		save_file_empty();
+		qmp_server_save_done(d0.qmp, no);
+		return;
+	}
+	if (!d0.saves++)
+		d0.first_save_size = fstat(d0.save_fd, &st) == 0 ? (long long)st.st_size : -1;
 	console_drain_start(SAVE_FILE, d0.cons->out.fd, d0.o.save_drain_ms, on_drained, NULL);
 }
 

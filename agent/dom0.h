@@ -3,7 +3,9 @@
  * device-model/<guest>/qmp-vchan, and the guest's display (qmp/relay.h, stubinit.vnc) at
  * device-model/<guest>/vnc-vchan, over the transport stubinit.qmp-transport names; and the save
  * hand-off: the file QEMU saves into (fdset 1) and, when a save succeeds, its copy to console 1
- * before QEMU's reply is let through (libxl reads the saved state right after that reply).
+ * before QEMU's reply is let through (libxl reads the saved state right after that reply). A later
+ * save of the same life is refused unless the toolstack says it reads each save from where it
+ * began (feature-repeated-save): a stock libxl would put the first save's state in its image.
  */
 #ifndef STUBINIT_DOM0_H
 #define STUBINIT_DOM0_H

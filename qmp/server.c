@@ -150,14 +150,11 @@ void qmp_server_save_done(struct qmp_server *s, const char *error)
 	s->held = NULL;
 	if (reply && s->held_gen == s->gen && session_live(s->sess)) {
 		if (error) {
-			char desc[256];
 			struct json_object *id = NULL, *err;
 
 			json_object_object_get_ex(reply, "id", &id);
-			snprintf(desc, sizeof(desc),
-				 "stubinit: the saved state did not reach console 1: %s", error);
-			log_warn("qmp: %s", desc);
-			err = qmp_fw_error("GenericError", desc, id);
+			log_warn("qmp: %s", error);
+			err = qmp_fw_error("GenericError", error, id);
 			send_obj(s, err);
 			json_object_put(err);
 		} else {

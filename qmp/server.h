@@ -45,7 +45,8 @@ void qmp_server_stop(struct qmp_server *srv);
 /* QEMU's session monitor connected: @fd (taken) is the connection every session shares. */
 void qmp_server_attach(struct qmp_server *srv, int fd);
 
-/* The held save reply goes out: as QEMU's success with @error NULL, else as an error reply. */
+/* The held save reply goes out: as QEMU's success with @error NULL, else as an error reply whose
+ * description is @error. The save callback may call it itself. */
 void qmp_server_save_done(struct qmp_server *srv, const char *error);
 
 #endif

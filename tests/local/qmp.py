@@ -5,12 +5,13 @@ the reconnect marker, one connection to QEMU for every session, garbage, oversiz
 slow and stalled clients, and the save through console 1.
 """
 import json
+import os
 import re
 import socket
 import time
 
 from runner import check, eq, test
-from stubinit import Stubinit, guest_store
+from stubinit import DOMID, Stubinit, guest_store
 
 from .common import (BUILD, GUEST, INSTRUMENTED, MACHINE, QEMU_KEYS, STATUS, VALGRIND, Collector,
                      Env, Ptys, compact, dom0, fd_count, orphans, qemu_down, qemu_env,
@@ -276,6 +277,22 @@ def qmp_save_through_console1():
         q.cmd('stop', id=2)
         states = []
         for n in range(2):
+            if n == 1:
+                # A second save of this life: dom0's file still holds the first, and a toolstack
+                # without feature-repeated-save reads from its start. Refused, nothing sent.
+                r = q.cmd('xen-save-devices-state', id=20, filename='/dev/fdset/1', live=False)
+                desc = r.get('error', {}).get('desc', '')
+                check('save refused' in desc and 'feature-repeated-save' in desc and
+                      '(%d bytes)' % len(states[0]) in desc, 'second save: %s' % r)
+                eq(r.get('id'), 20, 'the refusal answers its command')
+                time.sleep(0.3)
+                eq(hvc1.take(), b'', 'a refused save sends nothing to console 1')
+                eq(os.path.getsize(s.root_path('/run/stubinit/save-state')), 0,
+                   'the refused state is not kept')
+                # The toolstack's flag, in the stubdomain's path, written by dom0 only.
+                flag = '/local/domain/%d/feature-repeated-save' % DOMID
+                xsd.write(flag, '1')
+                xsd.chmod(flag, 'n0', 'r%d' % DOMID)
             r = q.cmd('xen-save-devices-state', id=10 + n, filename='/dev/fdset/1', live=False)
             t_return = time.monotonic()
             eq(r, {'return': {}, 'id': 10 + n}, 'save reply')
