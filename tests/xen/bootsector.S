@@ -7,6 +7,15 @@
  * IRQ 0 at 18.2 Hz, counted by SeaBIOS in the BDA at 0:046c), 18 per line. A counter that keeps
  * going after pause/unpause, save/restore shows the device model came back.
  *
+ * Each line also shows device state that lives in the device model, not in Xen: " SCR <s>", where
+ * <s> is what COM1's scratch register (0x3ff, part of QEMU's 16550 state) held before the guest
+ * wrote the low byte of <n> into it. So s == (n - 1) mod 256 on every line, across a save and
+ * restore too (the count lives in a vCPU register, saved by Xen; the scratch register by QEMU),
+ * unless the device model came back with the device state of another moment: a restore that
+ * loads the state of an earlier save. The guest checks it itself and then adds " SCR-MISMATCH"
+ * (the check is one read after the count's increment, so wherever a save stops the guest, a
+ * consistent restore passes it; a line cut by the save still shows the mismatch).
+ *
  * Built with binutils: as --32; ld -m elf_i386 -Ttext 0x7c00 --oformat binary.
  */
 	.code16
@@ -38,9 +47,31 @@ wait:	hlt
 	mov	$tick, %si
 	xor	%di, %di
 	call	puts
-	/* %ebp in decimal, digits built backwards at the end of numbuf */
 	movl	%ebp, %eax
-	mov	$numend, %si
+	call	putnum
+	mov	$scr, %si
+	call	puts
+	mov	$0x3ff, %dx		/* COM1 scratch: the last count's low byte, then this one's */
+	in	%dx, %al
+	movzbl	%al, %eax
+	push	%ax
+	call	putnum
+	pop	%ax
+	mov	%bp, %cx
+	dec	%cl
+	cmp	%cl, %al
+	je	4f
+	mov	$mismatch, %si
+	call	puts
+4:	mov	$0x3ff, %dx
+	mov	%bp, %ax
+	out	%al, %dx
+	mov	$crlf, %si
+	call	puts
+	jmp	wait
+
+/* putnum: %eax in decimal to COM1, digits built backwards at the end of numbuf */
+putnum:	mov	$numend, %si
 	movl	$10, %ecx
 1:	xorl	%edx, %edx
 	divl	%ecx
@@ -49,10 +80,7 @@ wait:	hlt
 	mov	%dl, (%si)
 	testl	%eax, %eax
 	jnz	1b
-	call	puts
-	mov	$crlf, %si
-	call	puts
-	jmp	wait
+	jmp	puts
 
 /* puts: the NUL-terminated string at %si to COM1, and to port 0xe9 if %di != 0 */
 puts:	lodsb
@@ -74,6 +102,8 @@ puts:	lodsb
 
 hello:	.asciz	"@@ HVM-BOOTSECTOR-OK\r\n"
 tick:	.asciz	"@@ TICK "
+scr:	.asciz	" SCR "
+mismatch: .asciz " SCR-MISMATCH"
 crlf:	.asciz	"\r\n"
 numbuf:	.space	10
 numend:	.byte	0

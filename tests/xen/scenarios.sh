@@ -14,7 +14,7 @@
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-SCENARIOS=(create qmp boot-time save restore qemu-crash destroy nic vnc memory cd pci)
+SCENARIOS=(create qmp boot-time save restore save-twice qemu-crash destroy nic vnc memory cd pci)
 T=/root/tests
 G=stubvm
 CFG=$T/$G.cfg
@@ -258,7 +258,7 @@ dump_logs() {
 	dump "/var/log/xen/qemu-dm-$G.log: its last lines" tail -n 12 "/var/log/xen/qemu-dm-$G.log"
 	[ -s "$SNAPSHOT" ] && dump "$SNAPSHOT (xl list; state, output, stubinit, error keys)" \
 		grep -aE '^[^/]|/(state|output|stubinit/[a-z]*|error|type) = ' "$SNAPSHOT"
-	[ "$SCN" = save ] && [ -e "/var/log/xen/xl-save-$G.log" ] &&
+	[[ $SCN == save* ]] && [ -e "/var/log/xen/xl-save-$G.log" ] &&
 		dump "/var/log/xen/xl-save-$G.log (tail)" tail -n 25 "/var/log/xen/xl-save-$G.log"
 	for f in /var/log/xen/qmp-proxy-*.log /var/log/xen/qemu-dm-$G-dm.log /var/log/xen/xl-$G.log; do
 		[ -e "$f" ] && dump "$f (tail)" tail -n 15 "$f"
@@ -372,6 +372,103 @@ scn_restore() {
 	# how stubinit found hvc2 at open: already raw (the stubdomain kernel) or cooked (Debian's)
 	REASON="hvc2 $(stubinit_lines | grep -a -m1 -oE 'hvc2 opened .*it was (already raw|cooked)' |
 		grep -oE '(already raw|cooked)$' || echo '?') when stubinit opened it"
+}
+# Two saves in one stubdomain's life, and a restore of the second. dom0's end of console 1 opens
+# /var/lib/xen/qemu-save.<guest> once per stubdomain and appends each save; a stock libxl reads it
+# from offset 0 at every save, so a second save's image would carry the first save's device state
+# first (and QEMU's load stops at the end of that one). The guest makes it visible: each line
+# checks COM1's scratch register (QEMU's state) against its own count (Xen's) and prints
+# SCR-MISMATCH when they are of different moments (bootsector.S).
+#  - patched libxl (packaging/xen/; it writes feature-repeated-save in the stubdomain's path):
+#    xl save -c, then xl save; each image holds one QEMU stream; the restored guest counts on
+#    without a mismatch.
+#  - stock libxl: the mechanism first: with the flag written by hand (as if the toolstack had the
+#    fix), the second save's image holds two streams and its restore shows the mismatch. Then
+#    stubinit's answer without the flag: a later save is refused, xl save fails, and the guest
+#    keeps running. The restored guest stays for the scenarios after this one.
+qevm_count() { LC_ALL=C grep -obUaP 'QEVM\x00\x00\x00\x03' "$1" 2>/dev/null | wc -l; }
+# save_to ARGS... IMAGE: xl save, its log in /var/log/xen/xl-save-<guest>.log (appended); rc.
+save_to() {
+	local rc
+	step "xl save $* (at TICK $(last_tick))"
+	xl_t 180 -vvv save "$@" 2>&1 | stamp "$(us)" >>"/var/log/xen/xl-save-$G.log"
+	rc=${PIPESTATUS[0]}
+	step "xl save rc=$rc, image $(stat -c %s "${*: -1}" 2>/dev/null || echo -) bytes, $(qevm_count "${*: -1}") QEMU stream(s)"
+	return "$rc"
+}
+# restore_checked IMAGE: restores the guest from IMAGE; sets MISMATCH to the guest's first
+# SCR-MISMATCH line after it ('' when there is none by 3 ticks after restore). 0, or a fail verdict.
+MISMATCH=''
+ticks_seen() { [ "$(grep -ac '@@ TICK' "$SERIAL" 2>/dev/null)" -ge "$1" ]; }
+restore_checked() {
+	local at
+	ids
+	[ -z "$GD" ] || xl_t "$XL_TIMEOUT" destroy "$G" >/dev/null 2>&1
+	wait_for 30 "$G gone" eval '! in_xl_list' || { fail "$G still listed after xl destroy"; return 1; }
+	[ -e "$SERIAL" ] && mv "$SERIAL" "$SERIAL.before-$SCN"
+	XL_CREATE_LOG=/var/log/xen/xl-restore-$G-$SCN.log
+	start_guest restore "$1" || return 1
+	XL_CREATE_LOG=/var/log/xen/xl-create-$G.log
+	wait_for 60 "three TICK lines after restore" ticks_seen 3 ||
+		{ fail "the guest does not count on after restoring $1 (serial: '$(tail -c 200 "$SERIAL" | tr -d '\r' | paste -sd'|')')"; return 1; }
+	if serial_has '@@ HVM-BOOTSECTOR-OK'; then
+		fail "the guest booted again instead of resuming from $1"
+		return 1
+	fi
+	at=$(grep -ao '@@ TICK [0-9]*' "$SERIAL" | head -n 1 | cut -d' ' -f3)
+	MISMATCH=$(grep -a -m1 'SCR-MISMATCH' "$SERIAL" | tr -d '\r')
+	step "restored from $1: first TICK $at; ${MISMATCH:-no SCR-MISMATCH: the device state and the guest count are of one moment}"
+}
+scn_save_twice() {
+	local a=/root/tests/$G.ckpt b=/root/tests/$G.save2 c=/root/tests/$G.save3 flag t1 rc out
+	need_guest || return
+	wait_for 30 "the guest counting (TICK)" tick_past 1 || { fail "the guest prints no TICK lines"; return; }
+	rm -f "$a" "$b" "$c" "/var/log/xen/xl-save-$G.log"
+	flag=/local/domain/$SD/feature-repeated-save
+	if [ "$(xs_read "$flag")" = 1 ]; then
+		NOTE="patched libxl: $flag = 1"
+	else
+		NOTE="stock libxl: no $flag"
+	fi
+	step "$NOTE"
+	save_to -c "$G" "$a" || { fail "the checkpoint (xl save -c) failed$(stubinit_error)"; return; }
+	[ "$(qevm_count "$a")" = 1 ] || { fail "the checkpoint's image holds $(qevm_count "$a") QEMU streams, not 1"; return; }
+	t1=$(last_tick)
+	wait_for 30 "the guest counting on after the checkpoint (TICK past $((t1 + 2)))" tick_past $((t1 + 2)) ||
+		{ fail "the guest stopped counting after xl save -c (TICK $(last_tick))"; return; }
+	if [[ $NOTE == patched* ]]; then
+		save_to "$G" "$b" || { fail "the second save failed with the patched libxl$(stubinit_error)"; return; }
+		[ "$(qevm_count "$b")" = 1 ] ||
+			{ fail "the second image holds $(qevm_count "$b") QEMU streams with the patched libxl, not 1"; return; }
+		restore_checked "$b" || return
+		[ -z "$MISMATCH" ] || { fail "the restored guest has another moment's device state: $MISMATCH"; return; }
+		pass
+		return
+	fi
+	# stock libxl: the mechanism, with the fix's flag written by hand (dom0 writes; the stubdomain
+	# reads it at each save)
+	timeout 10 xenstore-write "$flag" 1 || { fail "cannot write $flag"; return; }
+	save_to -c "$G" "$b"
+	rc=$?
+	timeout 10 xenstore-rm "$flag"
+	[ "$rc" = 0 ] || { fail "the second checkpoint (flag written by hand) failed$(stubinit_error)"; return; }
+	[ "$(qevm_count "$b")" = 2 ] ||
+		{ fail "the mechanism: the second image of one life should hold the stale stream and its own (2), it holds $(qevm_count "$b")"; return; }
+	# stubinit's answer without the flag: refused, the guest runs on
+	t1=$(last_tick)
+	rc=0
+	save_to "$G" "$c" || rc=$?
+	out=$(grep -a -m1 -o 'stubinit: save refused[^"]*' "/var/log/xen/xl-save-$G.log" | head -c 240)
+	[ "$rc" != 0 ] || { fail "a third save of one life with a stock libxl succeeded (image $(qevm_count "$c") streams)"; return; }
+	[ -n "$out" ] || { fail "xl save failed ($rc) without stubinit's refusal in its log: $(grep -a -m1 -iE 'error' "/var/log/xen/xl-save-$G.log")"; return; }
+	step "refused as it should be: $out..."
+	wait_for 30 "the guest still running and counting (TICK past $((t1 + 2)))" tick_past $((t1 + 2)) ||
+		{ fail "the guest stopped after the refused save (state '$(guest_state)', TICK $(last_tick))"; return; }
+	restore_checked "$b" || return
+	[ -n "$MISMATCH" ] ||
+		{ fail "the image with two streams restored without a mismatch: the detector or the mechanism is not what it seems"; return; }
+	pass
+	REASON="refused with a stock libxl; the stale image's restore shows '$MISMATCH'"
 }
 # other_guest NAME SED-EXPR...: the scenarios that need a guest of their own (stubvm stays up) make
 # NAME from stubvm.cfg, edited by the sed expressions, with its own disk and serial file, and work
