@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * boot: mounts, console fds, subreaper, power-off. See boot.h.
  */

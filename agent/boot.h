@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * boot: what a PID 1 owes the system before anything else, and the very end.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * config: xenstore -> struct dm_config. See config.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * config: what the toolstack put in xenstore for this stubdomain, read once at boot into one
  * struct: own domid, the target guest, its vm path, QEMU's arguments (dm-argv, numerically

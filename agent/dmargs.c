@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * dmargs: QEMU argv assembly and overrides. See dmargs.h.
  */

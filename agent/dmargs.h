@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * dmargs: QEMU's command line. Owns turning what the toolstack stored (dm-argv's numbered keys, or
  * the legacy MiniOS dmargs string) into the argv stubinit executes: stubinit's own monitors first,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * dom0: QMP and the display for dom0, and saves through console 1. See dom0.h.
  */

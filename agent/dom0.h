@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * dom0: what dom0 reaches in the stubdomain. Owns serving QMP (qmp/server.h) at
  * device-model/<guest>/qmp-vchan, and the guest's display (qmp/relay.h, stubinit.vnc) at

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * hotplug: the device-model command protocol. See hotplug.h.
  */

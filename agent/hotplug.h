@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * hotplug: the xenstore device-model command protocol the toolstack drives while the guest lives.
  * Owns device-model/<guest>/{command,parameter,state} (pci-ins, pci-rem: one command at a time, in

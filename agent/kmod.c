@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * kmod: finit_module() of the image's module list. See kmod.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * kmod: kernel modules the stubdomain needs before anything talks to Xen (privcmd with
  * unrestricted=1, evtchn, gntdev, gntalloc, the block, net and PCI frontends, tun, bridge). Owns

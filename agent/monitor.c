@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * monitor: the permanent monitor and QEMU's sockets. See monitor.h.
  */

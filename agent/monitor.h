@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * monitor: stubinit's own line to QEMU. Owns the two sockets QEMU connects to at its start
  * (stubinit listens, so there is nothing to wait or poll for, and no path QEMU could swap): the

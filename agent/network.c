@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * network: topology from dm-argv and specs, applied through netlink/. See network.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * network: the glue between what the toolstack asked for and netlink/. Owns building the topology
  * (the default join of every emulated NIC in dm-argv to its PV NIC, plus the spec from

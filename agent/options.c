@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * options: the keys, read once into typed settings. See options.h.
  */

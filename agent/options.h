@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * options: the stubinit.* keys (agent/keys.h), read once after configuration into one struct of
  * typed settings, one part per room, which main.c passes on. No other module reads a key.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * paths: where stubinit keeps what it shares with QEMU. /run/stubinit is root's, 0711: QEMU may
  * pass through it to the sockets given to it, and can neither list, create, rename nor replace

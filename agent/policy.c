@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * policy: the failure policy for the device model. See policy.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * policy: what happens when the device model fails (stubinit.on-qemu-exit). Owns the choice and
  * carrying it out: crash-guest (xendevicemodel_shutdown(guest, SHUTDOWN_crash), so xl applies the

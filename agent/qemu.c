@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * qemu: spawn, deprivilege, watch and report on QEMU. See qemu.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * qemu: QEMU's process. Owns spawning it (its command line from dmargs, its taps opened as fds,
  * the restore stream handed over as fd 3, stdin /dev/null), deprivileging it (stubinit.qemu-user:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * shutdown: SIGTERM -> children terminated within a bound -> sync -> power off. See shutdown.h.
  */

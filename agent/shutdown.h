@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * shutdown: the orderly end of the stubdomain. Owns SIGTERM, SIGINT and SIGPWR. Children get
  * SIGTERM, then SIGKILL when the bound (stubinit.shutdown-timeout) passes, then the agent syncs and

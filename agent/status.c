@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * status: the device-model/<target>/stubinit keys. See status.h.
  */

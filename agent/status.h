@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * status: what dom0 tooling can read about stubinit, without a shell in the stubdomain:
  * device-model/<target>/stubinit/{state,error,pid,version,stats} under the stubdomain's home path.

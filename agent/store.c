@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * store: libxenstore connection, boot-time wait, reads and writes. See store.h.
  */

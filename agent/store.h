@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * store: the agent's one connection to xenstore, through libxenstore.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * uevent: pcifront and CD-ROM devices, from the kernel's uevents. See uevent.h.
  */

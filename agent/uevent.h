@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * uevent: what the kernel says about devices arriving in the stubdomain. Owns the kernel's uevent
  * socket (only messages from the kernel itself are read), PCI devices hot-plugged through pcifront

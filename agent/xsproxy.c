@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * xsproxy: QEMU's xenstore, filtered. See xsproxy.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * xsproxy: QEMU's xenstore. QEMU gets no xenbus device: it reaches xenstore only through a unix
  * socket of stubinit's (XENSTORED_PATH in its environment; libxenstore then uses nothing else),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * xswire: xenstore requests from QEMU, checked and judged. See xswire.h.
  */

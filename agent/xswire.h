@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * xswire: the xenstore wire protocol as QEMU speaks it to stubinit's filter (agent/xsproxy.h), and
  * the filter's policy. Owns reading one request's header and payload (checked: a type a client

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * console: the stubdomain's hvc consoles as raw byte streams.
  *

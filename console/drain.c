@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * console drain: the saved state file -> console 1, in a child so the loop never blocks. See
  * console.h.

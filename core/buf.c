@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * buf: bounded byte buffers. See buf.h.
  */

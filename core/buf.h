@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * buf: the one byte buffer of stubinit: bytes in flight between two ends (a client and QEMU, a
  * command and a socket). Owns nothing but its memory. Every buffer has a hard maximum: what does

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * child: reaping. Owns SIGCHLD and every waitpid() of the agent: the children it starts and the
  * orphans the kernel hands to PID 1 (or to a subreaper) are all waited for here, so no zombie is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * lines: a byte stream cut into bounded lines. See lines.h.
  */

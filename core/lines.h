@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * lines: a byte stream cut into lines, for text that comes from elsewhere (QEMU's output, the
  * kernel's log). Owns only the line being assembled: a line longer than LINES_MAX - 1 bytes is

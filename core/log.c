@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * log: bounded, non-blocking line log. See log.h for the contract.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * log: the agent's only writer to its log output (stderr; hvc0 in a stubdomain, which dom0 keeps as
  * /var/log/xen/qemu-dm-<guest>.log).

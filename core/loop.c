@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * loop: epoll + signalfd + timerfd + deferred work. See loop.h.
  */

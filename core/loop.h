@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * loop: the one place stubinit blocks. Owns the epoll instance, the signalfd that receives every
  * signal, the timerfds behind timers, and the queue of deferred work. Other modules register an fd

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * sock: a listening unix socket, the one way stubinit makes one (dom0's sessions, QEMU's monitors,
  * QEMU's xenstore). Owns nothing but the call: a path that does not fit a unix socket address is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * netlink: links, bridges and taps with libnl-route, link events, applying the topology. See net.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * netlink: the stubdomain's network, through libnl-route (no ip/brctl, no hand-packed netlink).
  * Owns the route netlink socket, the link-event cache manager, the topology model (bridges, taps,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * netlink spec: the topology model and its text form. See net.h.
  */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * qmp conn: a non-blocking QMP client connection. See conn.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * qmp conn: the one QMP client of stubinit, over a connected unix socket to one of QEMU's
  * monitors. Owns the greeting, commands with their replies matched by id, events, passing an fd

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * qmp firewall: what may cross between dom0's client and QEMU. See firewall.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * qmp firewall: the policy of what may cross between dom0's QMP client and QEMU, as decisions
  * without I/O (qmp/server.c applies them). Owns:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * qmp framer: JSON objects out of a byte stream, with bounded cost. See framer.h.
  */

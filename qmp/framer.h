@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * qmp framer: a byte stream in, complete JSON objects out, on json-c's incremental tokener (a QMP
  * message may arrive split across any number of reads, or several in one).

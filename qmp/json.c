@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * qmp json: typed accessors for QEMU's JSON. See json.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * qmp json: the only way stubinit reads JSON that QEMU wrote. Owns the typed accessors: each takes
  * an object (which may itself be NULL or of any type) and a member name, and answers the member

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * qmp relay: the guest's display between one dom0 client and QEMU. See relay.h.
  */

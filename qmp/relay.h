@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * qmp relay: a byte stream between one dom0 client (qmp/session.h) and QEMU (the guest's display:
  * QEMU's VNC server). No firewall: bytes pass as they are (RFB is a byte stream). Each session

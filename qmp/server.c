@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * qmp server: dom0's QMP sessions over one shared connection to QEMU. See server.h.
  */

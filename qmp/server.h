@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * qmp server: the QMP path to dom0. One client session at a time (qmp/session.h) over vchan or a
  * unix socket, every session sharing one connection to QEMU's session monitor (qmp/conn.h), which

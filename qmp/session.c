@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * qmp session: one dom0 client at a time over vchan or a unix socket. See session.h.
  */

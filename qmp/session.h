@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * qmp session: dom0's side of a channel into the stubdomain, one client session at a time, over a
  * transport: a vchan (production: dom0 is the client of a ring the stubdomain serves at a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # gen-sources.sh - derive an apt sources list of the project's own from this machine's apt sources.
 #
 # Usage: gen-sources.sh TYPE SUITE OUTDIR

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # private-apt.sh - run apt-get / apt-cache with an apt setup of the project's own.
 #
 # Usage: private-apt.sh [--log FILE] APTDIR TYPE SUITE COMMAND [ARG...]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Assemble the stubdomain's root tree (everything but /init) from an unpacked Debian staging tree.
 
     mkrootfs.py rootfs --staging DIR --kver KVER --out DIR --modules FILE --qemu PATH

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # resolve.sh - decide which Debian packages (exact versions) the stubdomain image is made of.
 #
 # Usage: resolve.sh APTDIR SUITE ROOT_PACKAGE... > LOCK

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # build.sh - the stubdomain kernel: Debian's linux-source of a given version, the patches of this
 # directory, `allnoconfig` plus stubdom.config, everything built in. Cached: the bzImage of a key
 # (the source package and version, the config fragment, the patches) is built once.

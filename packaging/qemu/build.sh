@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # build.sh - the stubdomain's QEMU: qemu-system-i386 from Debian's qemu source package of a given
 # version (Debian's patches applied), configured by configure.opts with only the devices of
 # devices.mak. Cached: the binary of a key (the source version, configure.opts, devices.mak) is

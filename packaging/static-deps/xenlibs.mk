@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # xenlibs.mk - build the Xen client libraries the agent needs as static
 # archives, straight from an unpacked Xen source tree.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # build-libxl.sh - libxenlight (libxl, the library behind xl) from Debian's xen source package of a
 # given version (Debian's patches applied) plus the patches of packaging/xen/<X.Y>/, configured as
 # debian/rules configures the tools, so the result replaces the libxenlight of Debian's

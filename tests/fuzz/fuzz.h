@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * fuzz: what every target shares: its entry point, and the input as a C string.
  */

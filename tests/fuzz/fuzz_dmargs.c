@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Fuzz target: dm-argv decoding. The input is split at newlines: the first three lines are the
  * drop, replace and append overrides, the rest QEMU's arguments (numbered keys are derived from

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Fuzz target: stubinit.* keys from a kernel command line, into stubinit's own table.
  */

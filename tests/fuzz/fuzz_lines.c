@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Fuzz target: what stubinit cuts out of other programs' bytes: QEMU's output (and the kernel's
  * log) into lines, and the kernel's uevent messages into their KEY=value items. Properties: no

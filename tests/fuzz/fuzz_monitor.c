@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Fuzz target: the permanent monitor as QEMU drives it, with the real handlers attached: the
  * monitor's own (greeting, qmp_capabilities, add-fd, events), hotplug's and network's

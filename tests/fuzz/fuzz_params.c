@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Fuzz target: command-protocol parameters (pci-ins and pci-rem forms).
  */

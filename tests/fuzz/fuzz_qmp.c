@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Fuzz target: the QMP framer and the firewall's decisions on a client's stream, fed in uneven
  * chunks. Properties: whatever the firewall answers, and whatever it lets through, is text that

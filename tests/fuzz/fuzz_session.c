@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Fuzz target: the dom0 QMP path's session state machine, with two interleaved streams, the
  * client's and QEMU's, and the save hold. The input is a program: each step writes a chunk to the

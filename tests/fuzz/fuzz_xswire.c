@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Fuzz target: the xenstore filter's checks on QEMU's requests. Properties: a request that passes
  * writes, removes or changes permissions only under the stubdomain's backend/ or its

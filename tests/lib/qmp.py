@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """A small blocking QMP client for tests, and a way to get a real migration stream from QEMU."""
 import json
 import os

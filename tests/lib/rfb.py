@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """A minimal RFB (VNC) 3.8 client, for the display tests: the handshake with no security, one
 full-screen raw framebuffer update, and the screen as PNG. The local tier imports it; in emulated
 dom0 it runs as a script:

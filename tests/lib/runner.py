@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """tests/lib/runner.py - the one runner of every Python test tier (local, xenstored, image).
 
 A tier registers its tests in order with @test and ends with sys.exit(run(tier, sys.argv[1:])).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """xsd.py - run the test xenstored (tests/xenstored) and talk to it as a real client would.
 
 Owns: starting/stopping the daemon with one unix socket per simulated domain, running the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """What the local tier's rooms share.
 
 The test xenstored with the keys libxl writes (Env), stubinit's end and status (powered_off,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Room faults: the fault suite. PID 1 alive, a clear log line, the status key, no fd growth.
 
 A QEMU that misbehaves on cue (tests/local/fake-qemu, where a real QEMU cannot be made to fail at a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Room hostile: a QEMU that attacks stubinit (tests/local/hostile-qemu), one test per attack.
 
 The fake runs where QEMU runs: stubinit's child, as QEMU's user, with no capabilities, on QEMU's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Room hotplug: the device-model command protocol, PCI and CD-ROM.
 
 pci-ins and pci-rem through xenstore, commands that fail, a CD vbd handed to QEMU, a PCI device

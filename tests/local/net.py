@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Room net: taps joined to PV NICs, with veth pairs standing in for netfronts.
 
 Frames both ways through two NICs, a NIC QEMU unplugs, the network spec's errors, eight NICs.

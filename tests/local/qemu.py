@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Room qemu: QEMU under stubinit (real QEMU, TCG).
 
 Its monitors and fdset 1, its deprivileging and seccomp, the save file, the restore stream through

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Room qmp: dom0's QMP path.
 
 libxl's sessions through stubinit's socket, the firewall (allow-list, negotiation, ids, events),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Room vnc: the guest's display, QEMU's VNC relayed to dom0.
 
 The relay's sessions and pixels, a viewer that reads nothing, and QEMU gone behind stalled QMP and

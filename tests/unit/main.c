@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * unit: the runner and the shared log capture. See unit.h.
  */

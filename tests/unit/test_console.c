@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Unit tests of the console against the real kernel: a pty made raw, a plain file left alone.
  */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Unit tests of the log, the event loop and reaping, against the real kernel (pipes, timerfd,
  * signalfd, fork).

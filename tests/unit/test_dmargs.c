@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Unit tests of QEMU command-line assembly: numeric order of dm-argv keys, the restore placeholder,
  * stubinit's monitors, console paths, and every override form.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Unit tests of the QMP firewall's policy: allowed and refused commands, negotiation answered as
  * QEMU answers it, ids restored, events dropped, the save marked, the greeting, text toward dom0.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Unit tests of the stubinit.* keys: defaults, both sources, bad input, renames, the README table.
  */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Unit tests of QMP framing (json-c's tokener behind the cost pre-scan), the typed accessors, and
  * the one QMP client over a real socketpair, hostile input included.

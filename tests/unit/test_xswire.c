@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Unit tests of the xenstore filter's wire checks and policy: what QEMU may do in xenstore.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * unit: a small test runner. Each TEST() registers itself; the runner prints one line per test,
  * `PASS unit/<name>` or `FAIL unit/<name>: <file>:<line>: <what>`, and exits non-zero on failure.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # P5 of `make bench` (bench/README), the part inside dom0 (dom0-init runs it with
 # xentest.mode=bench): how long an HVM guest whose QEMU runs under stubinit takes from `xl create`
 # to its device model's state "running" and to the guest's first serial line, against the same

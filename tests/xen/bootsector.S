@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The test guest: a 512-byte MBR, loaded by SeaBIOS from the emulated IDE disk (served to the
  * stubdomain's QEMU by blkfront -> dom0's qdisk). It prints "@@ HVM-BOOTSECTOR-OK" on COM1 (the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # `make demo`, the part inside dom0 (dom0-init runs it with xentest.mode=demo): creates the HVM guest
 # stubvm, whose QEMU runs under stubinit in a Linux stubdomain, with the real xl; streams the guest's
 # serial output and stubinit's status while it runs; talks QMP to it through stubinit; destroys it;

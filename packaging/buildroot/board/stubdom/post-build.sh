@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # post-build.sh TARGET_DIR - trim a Buildroot target tree to a stubdomain rootfs.
 #
 # BR2_PACKAGE_XEN_TOOLS is the only way Buildroot offers to get the Xen client libraries and
