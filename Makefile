@@ -1,8 +1,29 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # stubinit build. `make` builds build/stubinit against Debian's -dev packages (development and
 # tests); `make static` builds build/stubinit.static with musl and the libraries built by
 # packaging/static-deps; `make check` runs every test tier; `make deps` installs what those need.
 
-VERSION := 0.1.0
+# The version, from one place: the VERSION file of a release tarball (make dist writes it), else
+# git describe of the newest v* tag (0.2.0 on the tag; 0.2.0-3-g1234abc after it; -dirty with
+# uncommitted changes); $(BUILD)/version holds it for the tests.
+VERSION := $(shell cat VERSION 2>/dev/null || git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null | sed 's/^v//')
+ifeq ($(VERSION),)
+VERSION := unknown
+endif
+# Debian's spelling: 0.2.0-3-g1234abc -> 0.2.0+git3.g1234abc, -dirty -> +dirty
+DEB_VERSION := $(shell echo '$(VERSION)' | sed 's/^unknown$$/0~unknown/; s/-\([0-9]*\)-g/+git\1.g/; s/-dirty$$/+dirty/')
+
+# Installation, as GNU's conventions name it: make install [DESTDIR=...] [PREFIX=/usr]
+PREFIX ?= /usr/local
+prefix ?= $(PREFIX)
+exec_prefix ?= $(prefix)
+sbindir ?= $(exec_prefix)/sbin
+datarootdir ?= $(prefix)/share
+mandir ?= $(datarootdir)/man
+man8dir ?= $(mandir)/man8
+INSTALL ?= install
+INSTALL_PROGRAM ?= $(INSTALL)
+INSTALL_DATA ?= $(INSTALL) -m 644
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/sanitize
@@ -37,8 +58,13 @@ XSD_SRCS := $(wildcard tests/xenstored/*.c)
 .PHONY: all deps deps-static deps-image static image image-debian image-trixie check check-xen \
 	check-xen-4.20 clang demo demo-local bench clean format \
 	fuzz fuzz-build \
-	sanitize-build
-all: $(BUILD)/stubinit
+	sanitize-build man install uninstall dist deb print-deb-version FORCE
+all: $(BUILD)/stubinit $(BUILD)/stubinit.8
+
+# Rewritten only when the version changes, so a new version rebuilds what carries it.
+$(BUILD)/version: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
 
 deps:
 ifeq ($(NO_DEPS),)
@@ -50,7 +76,7 @@ ifeq ($(NO_DEPS),)
 	@packaging/install-deps packaging/static-deps/packages
 endif
 
-$(BUILD)/obj/%.o: %.c $(HDRS) Makefile | deps
+$(BUILD)/obj/%.o: %.c $(HDRS) Makefile $(BUILD)/version | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -67,7 +93,8 @@ $(BUILD)/test-xenstored: $(XSD_SRCS) $(wildcard tests/xenstored/*.h) | deps
 # Every tier; a plain `make check` also runs unit and local against the ASan+UBSan build and the
 # local tier under valgrind (CHECK_ALL); `make check SANITIZE=1` runs only the sanitized build.
 check: $(BUILD)/stubinit $(BUILD)/unit-tests $(BUILD)/test-xenstored build/stubinit.static clang \
-	fuzz-build $(if $(SANITIZE),,sanitize-build) image $(if $(SANITIZE),,image-debian image-trixie)
+	fuzz-build $(if $(SANITIZE),,sanitize-build) image $(if $(SANITIZE),,image-debian image-trixie) \
+	$(BUILD)/stubinit.8 $(if $(SANITIZE),,deb)
 	@BUILD=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) FUZZ_SECONDS=$${FUZZ_SECONDS:-60} \
 		CHECK_ALL=$(if $(SANITIZE),0,1) tests/run
 
@@ -112,7 +139,7 @@ build/deps/.stamp: $(wildcard packaging/static-deps/*) $(wildcard packaging/apt/
 	@$(MAKE) --no-print-directory -C packaging/static-deps O=$(DEPS_O)
 	@touch $@
 
-build/stubinit.static: $(SRCS) $(HDRS) $(STATIC_PREREQ)
+build/stubinit.static: $(SRCS) $(HDRS) $(STATIC_PREREQ) build/version
 	$(STATIC_CC) -static $(STATIC_CFLAGS) -o $@ $(SRCS) $(STATIC_LDDIRS) -Wl,--gc-sections \
 		-Wl,-Map=$@.map $(STATIC_LIBS)
 	$(STRIP) $@
@@ -175,6 +202,40 @@ demo: image
 # The PID 1 core alone, in namespaces beside a test xenstored (no Xen, no root needed beyond unshare).
 demo-local: $(BUILD)/stubinit $(BUILD)/test-xenstored
 	@BUILD=$(abspath $(BUILD)) tests/local/demo
+
+# ---- the man page, installation, the release tarball, the Debian package -----------------------
+# stubinit(8): packaging/man/stubinit.8.in with the key table from the binary (--keys-man), the
+# one table README's key section and --help come from, and the date of the source's last commit.
+man: $(BUILD)/stubinit.8
+$(BUILD)/stubinit.8: packaging/man/stubinit.8.in $(BUILD)/stubinit
+	@$(BUILD)/stubinit --keys-man > $@.keys
+	@d=$$(git log -1 --format=%cs 2>/dev/null || date -u -r VERSION +%F); \
+	sed -e 's/@VERSION@/$(VERSION)/; s/@DATE@/'"$$d"'/' -e '/^@KEYS@$$/{r $@.keys' -e 'd}' $< > $@
+	@rm -f $@.keys
+
+install: $(BUILD)/stubinit $(BUILD)/stubinit.8
+	$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(man8dir)
+	$(INSTALL_PROGRAM) $(BUILD)/stubinit $(DESTDIR)$(sbindir)/stubinit
+	$(INSTALL_DATA) $(BUILD)/stubinit.8 $(DESTDIR)$(man8dir)/stubinit.8
+
+uninstall:
+	rm -f $(DESTDIR)$(sbindir)/stubinit $(DESTDIR)$(man8dir)/stubinit.8
+
+# build/dist/stubinit-<version>.tar.gz (+ .sha256): HEAD's tree and a VERSION file, reproducible.
+dist:
+	@packaging/dist.sh '$(VERSION)' build/dist
+
+# build/deb/stubinit-stubdom_<version>_amd64.deb: the image from make image, installed where libxl
+# looks for a Linux stubdomain by default (Debian's /usr/lib/xen-<ver>/boot). bookworm's image
+# (Xen 4.17) by default; DEB_IMAGE=build/image-trixie DEB_XEN=4.20 for trixie's.
+DEB_IMAGE ?= build/image
+DEB_XEN ?= 4.17
+print-deb-version:
+	@echo '$(DEB_VERSION)'
+
+deb: image
+	@packaging/install-deps packaging/deb/packages
+	@packaging/deb/build.sh $(DEB_IMAGE) $(DEB_XEN) '$(DEB_VERSION)' build/deb
 
 format:
 	clang-format -i $(SRCS) $(HDRS) $(UNIT_SRCS) $(XSD_SRCS)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * keys: stubinit.* keys: table, parsing, renames. See keys.h.
  */
@@ -579,6 +580,43 @@ void keys_print_markdown(const struct keyset *ks, FILE *out)
 			"|\n",
 			KEY_PREFIX, ks->aliases[a].old_name, KEY_PREFIX, ks->aliases[a].new_name,
 			ks->aliases[a].since);
+}
+
+/* @s for roff running text: backslashes escaped, hyphens as the minus sign they are in keys. */
+static void roff(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", out);
+		else if (*s == '-')
+			fputs("\\-", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+void keys_print_man(const struct keyset *ks, FILE *out)
+{
+	for (unsigned i = 0; i < ks->ndefs; i++) {
+		const struct key_def *d = &ks->defs[i];
+
+		fputs(".TP\n.BI ", out);
+		fprintf(out, "\"%s", KEY_PREFIX);
+		roff(out, d->name);
+		fprintf(out, "=\" %s\n", type_word(d->type));
+		roff(out, d->help);
+		fputs(".\nDefault: \\fB", out);
+		roff(out, d->def[0] ? d->def : "(empty)");
+		fprintf(out, "\\fR; since %s.\n", d->since);
+	}
+	for (unsigned a = 0; a < ks->naliases; a++) {
+		fputs(".TP\n.B ", out);
+		fprintf(out, "%s", KEY_PREFIX);
+		roff(out, ks->aliases[a].old_name);
+		fprintf(out, "\nRenamed to \\fB%s", KEY_PREFIX);
+		roff(out, ks->aliases[a].new_name);
+		fprintf(out, "\\fR in %s; still accepted, with a warning.\n", ks->aliases[a].since);
+	}
 }
 
 void keys_print_help(const struct keyset *ks, FILE *out)

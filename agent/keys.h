@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * keys: the stubinit.* configuration keys, a stable interface for toolstacks.
  *
@@ -88,6 +89,8 @@ int keys_find(const struct keyset *ks, const char *name);
 /* The table as README's markdown table, or as --help text. */
 void keys_print_markdown(const struct keyset *ks, FILE *out);
 void keys_print_help(const struct keyset *ks, FILE *out);
+/* The same table as roff .TP paragraphs, for the man page (stubinit.8). */
+void keys_print_man(const struct keyset *ks, FILE *out);
 
 /* stubinit's own keys, in table order. */
 enum stubinit_key {

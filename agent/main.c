@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * stubinit: PID 1 of a Xen Linux device-model stubdomain.
  *
@@ -40,8 +41,8 @@
 
 #define KERNEL_CMDLINE "/proc/cmdline"
 
-static const char *const own_options[] = {"--help", "--version", "--keys-markdown",
-					  "--kernel-cmdline=", NULL};
+static const char *const own_options[] = {"--help",	"--version",	     "--keys-markdown",
+					  "--keys-man", "--kernel-cmdline=", NULL};
 
 static void usage(FILE *out)
 {
@@ -58,6 +59,7 @@ static void usage(FILE *out)
 		"  --kernel-cmdline=<file>  read the kernel command line from <file> instead of "
 		"%s (tests, debugging)\n"
 		"  --keys-markdown          print the key table as README shows it\n"
+		"  --keys-man               print the key table as roff, for stubinit(8)\n"
 		"  --version                print the version\n"
 		"  --help                   this text\n",
 		KERNEL_CMDLINE);
@@ -72,7 +74,7 @@ static const char *scan_own_options(int argc, char **argv)
 		const char *a = argv[i];
 
 		if (!strcmp(a, "--help") || !strcmp(a, "--version") ||
-		    !strcmp(a, "--keys-markdown")) {
+		    !strcmp(a, "--keys-markdown") || !strcmp(a, "--keys-man")) {
 			FILE *out = stdout;
 
 			if (boot_is_pid1()) {
@@ -83,6 +85,8 @@ static const char *scan_own_options(int argc, char **argv)
 				usage(out);
 			else if (a[2] == 'v')
 				fprintf(out, "stubinit %s\n", STUBINIT_VERSION);
+			else if (!strcmp(a, "--keys-man"))
+				keys_print_man(keys_stubinit(), out);
 			else
 				keys_print_markdown(keys_stubinit(), out);
 			exit(0);

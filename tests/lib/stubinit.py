@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Local-tier harness: stubinit as PID 1 in fresh namespaces, beside the test xenstored.
 
 stubinit runs under `unshare --pid --mount --net --uts --fork`, chrooted into a scratch root with
@@ -147,9 +148,11 @@ class Stubinit:
         while True:
             try:
                 chunk = os.read(self.log_fd, 65536)
-            except OSError:
-                chunk = b''
+            except OSError as e:
+                end = 'read: %s' % e
+                break
             if not chunk:
+                end = 'EOF'
                 break
             buf += chunk
             *done, buf = buf.split(b'\n')
@@ -157,7 +160,7 @@ class Stubinit:
                 self.lines.extend(l.decode(errors='replace') for l in done)
                 self.cond.notify_all()
         with self.cond:
-            self.eof = True
+            self.eof = end
             self.cond.notify_all()
 
     def pid(self, timeout=10):
@@ -266,8 +269,16 @@ class Stubinit:
                 if left <= 0 or self.eof:
                     break
                 self.cond.wait(left)
-        raise AssertionError('no log line matching %r (%d wanted, %d seen); log:\n%s'
-                             % (pattern, count, len(hits), self.log()[-3000:]))
+        why = ('the log ended (%s) with stubinit %s' % (self.eof, self._alive()) if self.eof
+               else 'none within %g s' % timeout)
+        raise AssertionError('no log line matching %r (%d wanted, %d seen; %s); log:\n%s'
+                             % (pattern, count, len(hits), why, self.log()[-3000:]))
+
+    def _alive(self):
+        try:
+            return 'alive' if self.proc.poll() is None else 'gone (%s)' % self.proc.returncode
+        except AttributeError:
+            return 'not started'
 
     def in_ns(self, *cmd, ns='-p', capture=True):
         """Runs @cmd inside stubinit's namespaces (default: its PID namespace). Without
