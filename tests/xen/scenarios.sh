@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # The emulated-Xen scenarios, run by dom0-init inside dom0 (or by hand from `tests/xen/run --shell`):
 #   bash /root/tests/scenarios.sh [name...]        (default: all, in the order of SCENARIOS)
 #
@@ -14,7 +15,7 @@
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-SCENARIOS=(create qmp boot-time save restore save-twice qemu-crash destroy nic vnc memory cd pci)
+SCENARIOS=(create qmp boot-time save restore save-twice qemu-crash destroy nic vnc installed memory cd pci)
 T=/root/tests
 G=stubvm
 CFG=$T/$G.cfg
@@ -697,6 +698,55 @@ scn_vnc() {
 # next step down failed. A failure with a sign of the emulator's memory corruption (corruption_sign)
 # is tried once more before it counts.
 MEM_FLOOR=32
+# The Debian package as a Xen user installs it (README, "A Xen user: two steps"): dpkg -i of make
+# deb's package (tests/xen/run puts it in /root/tests), then a guest of its own whose xl.cfg has
+# device_model_stubdomain_override = 1 and no stubdomain_kernel, stubdomain_ramdisk,
+# stubdomain_cmdline or stubdomain_memory: libxl boots the packaged image from its firmware
+# directory with an empty command line (the kernel's built-in one) in 128 MiB. It must reach
+# running, print its boot marker and answer QMP; it is destroyed; dpkg -r leaves none of the
+# package's files behind.
+scn_installed() {
+	local deb=$T/stubinit-stubdom.deb fw=/usr/lib/xen-$XEN_VER/boot files out left v
+	if [ ! -s "$deb" ]; then
+		fail "no $deb in dom0 (make deb, then tests/xen/run)"
+		DUMP=''
+		return
+	fi
+	out=$(timeout 120 dpkg -i "$deb" 2>&1) || { fail "dpkg -i failed: $(echo "$out" | tail -n 3 | paste -sd' ')"; return; }
+	v=$(dpkg-query -W -f='${Version} ${Status}' stubinit-stubdom 2>/dev/null)
+	step "dpkg -i $deb: stubinit-stubdom $v"
+	files=$(dpkg -L stubinit-stubdom | while read -r f; do [ -f "$f" ] && echo "$f"; done)
+	for f in qemu-stubdom-linux-kernel qemu-stubdom-linux-rootfs; do
+		[ -s "$fw/$f" ] || { fail "the package did not install $fw/$f"; return; }
+	done
+	other_guest instvm '/^stubdomain_kernel/d' '/^stubdomain_ramdisk/d' '/^stubdomain_cmdline/d' \
+		'/^stubdomain_memory/d'
+	if grep -q '^stubdomain_' "$CFG"; then
+		fail "$CFG still names $(grep -o '^stubdomain_[a-z]*' "$CFG" | paste -sd' ')"
+	else
+		step "xl.cfg: $(grep -E '^(device_model|stubdomain)' "$CFG" | paste -sd';')"
+		if create_guest; then
+			out=$(xl_t 30 qemu-monitor-command "$G" "info version" 2>&1 | tr -d '\r' | head -n 1)
+			if ! [[ $out =~ [0-9]+\.[0-9]+ ]]; then
+				fail "xl qemu-monitor-command 'info version' answered '$out'"
+			else
+				step "QMP: info version -> $out; stubinit $(xs_read "$STATUS/version")"
+				pass
+			fi
+		fi
+	fi
+	other_guest_end
+	# (the package goes whatever happened; the first failure is the one reported)
+	wait_for 30 "instvm and instvm-dm gone" eval '! xl_t 20 list 2>/dev/null | grep -q "^instvm"' ||
+		fail_once "instvm still listed after xl destroy"
+	out=$(timeout 120 dpkg -r stubinit-stubdom 2>&1) ||
+		{ fail_once "dpkg -r failed: $(echo "$out" | tail -n 2 | paste -sd' ')"; return; }
+	left=$(for f in $files; do [ -e "$f" ] && echo "$f"; done)
+	[ -z "$left" ] || { fail_once "dpkg -r left $(echo "$left" | paste -sd' ')"; return; }
+	step "dpkg -r: $(echo "$files" | wc -l) files gone; status '$(dpkg-query -W -f='${Status}' stubinit-stubdom 2>/dev/null || echo not known)'"
+}
+fail_once() { [ "$RESULT" = FAIL ] || fail "$@"; }
+
 mem_why() {
 	local l
 	l=$(dm_log | grep -a -m1 -oE 'Out of memory[^;]{0,60}|deadlocked on memory|Kernel panic[^;]{0,60}|short of memory[^;]{0,40}|QEMU killed by signal [0-9]+')

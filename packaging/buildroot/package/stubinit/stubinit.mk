@@ -6,10 +6,10 @@
 ################################################################################
 
 # Built from the checkout this external tree is part of. For a release from git instead:
-#   STUBINIT_VERSION = v0.1.0
+#   STUBINIT_VERSION = v0.2.0
 #   STUBINIT_SITE = <the project's git URL>
 #   STUBINIT_SITE_METHOD = git
-STUBINIT_VERSION = 0.1.0
+STUBINIT_VERSION = 0.2.0
 STUBINIT_SITE = $(BR2_EXTERNAL_STUBINIT_PATH)/../..
 STUBINIT_SITE_METHOD = local
 # Not the checkout's build outputs (images, caches): only the sources.
