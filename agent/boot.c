@@ -209,6 +209,31 @@ static void on_kmsg(int fd, uint32_t events, void *arg)
 		lines_feed(&kmsg, buf, (size_t)n, kmsg_line, NULL);
 }
 
+void boot_gntalloc_limit(uint64_t limit)
+{
+	const char *path = "/sys/module/xen_gntalloc/parameters/limit";
+	char value[32];
+	int fd;
+
+	if (!limit)
+		return;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			log_debug("boot: no %s (no gntalloc): limit left", path);
+		else
+			log_errno(LV_WARN, errno, "boot: cannot open %s", path);
+		return;
+	}
+	snprintf(value, sizeof(value), "%llu", (unsigned long long)limit);
+	if (write(fd, value, strlen(value)) < 0)
+		log_errno(LV_WARN, errno, "boot: gntalloc limit=%s (key stubinit.gntalloc-limit)",
+			  value);
+	else
+		log_info("boot: gntalloc limit=%s", value);
+	close(fd);
+}
+
 void boot_hygiene(bool readonly_root)
 {
 	int fd;

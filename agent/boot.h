@@ -11,6 +11,7 @@
 #define STUBINIT_BOOT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 bool boot_is_pid1(void);
 
@@ -27,6 +28,12 @@ bool boot_on_xen(void);
  * /proc/kmsg into the log, where an OOM kill shows.
  */
 void boot_hygiene(bool readonly_root);
+
+/*
+ * Raises the kernel's gntalloc limit (/sys/module/xen_gntalloc/parameters/limit) to @limit, as
+ * Qubes' stubdomain does for its GUI's framebuffer; 0 leaves it. No gntalloc: noted at debug.
+ */
+void boot_gntalloc_limit(uint64_t limit);
 
 /*
  * Once boot is done, PID 1 keeps only the rights it still needs (reboot, netlink, mounts are done

@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,6 +245,32 @@ static size_t remove_at(struct argv_list *a, size_t i, int with_value)
 	return k;
 }
 
+/*
+ * qemu-drop on whole arguments: "-prefix*" (no '=') drops every argument that starts with
+ * "-prefix", alone (Qubes' -qubes-audio:audiovm_xid=N); an item with '=' equal to a whole
+ * argument drops that argument alone (-qubes-net:client_ip=...,gw=...). Returns how many it
+ * dropped, or -1 when @item is neither form (the -option forms then apply).
+ */
+static int drop_whole(struct argv_list *a, size_t from, const char *item)
+{
+	size_t n = strlen(item);
+	bool prefix = n > 2 && item[0] == '-' && item[n - 1] == '*' && !strchr(item, '=');
+	int hits = 0;
+
+	if (prefix ? strchr(item, '*') != item + n - 1 : !strchr(item, '='))
+		return -1;
+	for (size_t i = from; i < a->n;) {
+		if (prefix ? strncmp(a->v[i], item, n - 1) : strcmp(a->v[i], item)) {
+			i++;
+			continue;
+		}
+		log_info("override: dropped %s", a->v[i]);
+		remove_at(a, i, 0);
+		hits++;
+	}
+	return prefix || hits ? hits : -1;
+}
+
 /* Applies "drop" or "replace" items to a->v[from..]. */
 static void apply_items(struct argv_list *a, size_t from, const char *items, int replace)
 {
@@ -255,7 +282,14 @@ static void apply_items(struct argv_list *a, size_t from, const char *items, int
 	for (size_t w = 0; w < words.n; w++) {
 		const char *value;
 		char *opt;
-		int hits = 0;
+		int hits = replace ? -1 : drop_whole(a, from, words.v[w]);
+
+		if (hits == 0)
+			log_warn("key %s: '%s' matches no argument of QEMU's command line", keyname,
+				 words.v[w]);
+		if (hits >= 0)
+			continue;
+		hits = 0;
 
 		int ok = split_item(words.v[w], &opt, &value) == 0;
 

@@ -68,7 +68,8 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 			 .def = "",
 			 .since = "0.1",
 			 .help = "override: remove arguments; space-separated -opt (every "
-				 "occurrence, with its value), -opt=value or -opt=prefix*"},
+				 "occurrence, with its value), -opt=value, -opt=prefix*, a whole "
+				 "argument, or -prefix* (every argument starting so, alone)"},
 	[K_QEMU_REPLACE] = {.name = "qemu-replace",
 			    .type = KT_STRING,
 			    .def = "",
@@ -243,6 +244,13 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 			 "request passes and is logged with the verdict it would get) or "
 			 "off (QEMU opens xenbus itself, as before; debugging)",
 		 .choices = filter_choices},
+	[K_GNTALLOC_LIMIT] = {.name = "gntalloc-limit",
+			      .type = KT_UINT,
+			      .def = "1073741823",
+			      .since = "0.3",
+			      .help = "grant pages the stubdomain may allocate through gntalloc, "
+				      "written to xen_gntalloc's limit at boot (Qubes' GUI needs "
+				      "more than the kernel's 1024); 0 leaves the kernel's"},
 };
 
 /* Renamed keys: old name, new name, version of the rename. Old names keep working for a while. */
@@ -468,8 +476,13 @@ static void set_word(struct keyset *ks, char *word, const char *origin)
 
 unsigned keys_parse_cmdline(struct keyset *ks, const char *cmdline)
 {
+	return keys_parse_words(ks, cmdline, "kernel command line");
+}
+
+unsigned keys_parse_words(struct keyset *ks, const char *text, const char *origin)
+{
 	unsigned before = ks->problems;
-	const char *p = cmdline;
+	const char *p = text;
 	size_t plen = strlen(KEY_PREFIX);
 
 	while (*p) {
@@ -495,7 +508,7 @@ unsigned keys_parse_cmdline(struct keyset *ks, const char *cmdline)
 				*w++ = *r;
 		*w = 0;
 		if (!strncmp(word, KEY_PREFIX, plen))
-			set_word(ks, word + plen, "kernel command line");
+			set_word(ks, word + plen, origin);
 		free(word);
 	}
 	return ks->problems - before;

@@ -73,6 +73,8 @@ int keys_set(struct keyset *ks, const char *name, const char *value, const char 
  * allows them). Other words are not ours and are left alone. Returns the number of problems.
  */
 unsigned keys_parse_cmdline(struct keyset *ks, const char *cmdline);
+/* The same words from another source (@origin, a static string, names it in reports). */
+unsigned keys_parse_words(struct keyset *ks, const char *text, const char *origin);
 
 /*
  * Options: `--<key>=<value>` or `--<key> <value>` for every key. @argv[0] is skipped. Words that
@@ -126,6 +128,7 @@ enum stubinit_key {
 	K_VNC,
 	K_VNC_SOCKET,
 	K_XENSTORE_FILTER,
+	K_GNTALLOC_LIMIT,
 	K__COUNT
 };
 

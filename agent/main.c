@@ -99,11 +99,39 @@ static const char *scan_own_options(int argc, char **argv)
 	return cmdline;
 }
 
+/*
+ * The image's own keys: IMAGE_KEYS, the kernel command line's syntax over any number of lines,
+ * '#' starting a comment line; what an image builder (Qubes', which passes no stubdomain_cmdline)
+ * sets without a command line. Read first: the command line and options win. At most 64 KiB.
+ */
+static void image_keys(struct keyset *ks)
+{
+	char text[64 * 1024], *line, *save;
+	FILE *f = fopen(IMAGE_KEYS, "re");
+	size_t n;
+
+	if (!f) {
+		if (errno != ENOENT)
+			log_errno(LV_WARN, errno, "configuration: cannot read %s", IMAGE_KEYS);
+		return;
+	}
+	n = fread(text, 1, sizeof(text) - 1, f);
+	if (!feof(f))
+		log_warn("configuration: %s is over %zu bytes; the rest is ignored", IMAGE_KEYS,
+			 sizeof(text) - 1);
+	fclose(f);
+	text[n] = 0;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (line[strspn(line, " \t")] != '#')
+			keys_parse_words(ks, line, IMAGE_KEYS);
+}
+
 static void configure(int argc, char **argv, const char *cmdline_path)
 {
 	struct keyset *ks = keys_stubinit();
 	FILE *f = fopen(cmdline_path, "re");
 
+	image_keys(ks);
 	if (f) {
 		char *line = NULL;
 		size_t cap = 0;
@@ -218,6 +246,7 @@ int main(int argc, char **argv)
 	 */
 	kmod_load_list(opt.modules);
 	boot_hygiene(opt.readonly_root);
+	boot_gntalloc_limit(opt.gntalloc_limit);
 	boot_drop_rights();
 
 	if (net_link_up("lo") < 0)

@@ -33,6 +33,7 @@ void options_read(struct options *o)
 	o->console_prefix = path_key(K_CONSOLE_PREFIX, CONSOLE_PREFIX_MAX);
 	o->modules = key(K_MODULES)->str;
 	o->readonly_root = key(K_READONLY_ROOT)->num;
+	o->gntalloc_limit = key(K_GNTALLOC_LIMIT)->num;
 	o->xenstore_timeout_ms = key(K_XENSTORE_TIMEOUT)->num;
 	o->shutdown_timeout_ms = key(K_SHUTDOWN_TIMEOUT)->num;
 	o->stats_interval_ms = key(K_STATS_INTERVAL)->num;

@@ -23,6 +23,7 @@ struct options {
 	const char *console_prefix; /* consoles are <prefix>1, <prefix>2, ... */
 	const char *modules;	    /* the kernel module list */
 	bool readonly_root;
+	uint64_t gntalloc_limit; /* 0: the kernel's */
 	uint64_t xenstore_timeout_ms;
 	uint64_t shutdown_timeout_ms;
 	uint64_t stats_interval_ms;

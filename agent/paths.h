@@ -18,5 +18,7 @@
 /* QEMU's own directory (its user owns it): stubinit never opens, connects to or looks at
  * anything in it. */
 #define QEMU_DIR RUN_DIR "/qemu"
+/* The image's own stubinit.* keys (the command line's syntax), read before the command line. */
+#define IMAGE_KEYS "/etc/stubinit/keys"
 
 #endif

@@ -91,6 +91,41 @@ def module_list_failures_are_named_and_survived():
 
 
 @test
+def image_keys_file_before_the_command_line():
+    # An image builder's keys (Qubes passes no stubdomain_cmdline): /etc/stubinit/keys, the
+    # command line's syntax over lines, comments allowed; the command line wins, then options.
+    keys = ('# the image\'s keys\n'
+            'stubinit.stats-interval=7s stubinit.log-buffer=96k\n'
+            '   # indented comment stubinit.log-level=error\n'
+            'stubinit.shutdown-timeout=3s stubinit.nosuch=1\n')
+    files = {'/etc/stubinit/keys': (keys, 0o644)}
+    with Env() as xsd, Stubinit(BUILD, xsd, files=files, args=['--shutdown-timeout=4s'],
+                                cmdline='console=hvc0 stubinit.log-buffer=128k') as s:
+        s.wait_log(r'configuration: stats-interval=7s \(/etc/stubinit/keys\)')
+        s.wait_log(r'configuration: log-buffer=128k \(kernel command line\)')
+        s.wait_log(r'configuration: shutdown-timeout=4s \(option\)')
+        s.wait_log(r"stubinit.nosuch|'nosuch'")
+        wait_status(xsd, 'running', timeout=30)
+        check(not any('log-level' in l for l in s.lines if 'configuration:' in l),
+              'a commented key was read: %s' % s.log())
+
+
+@test
+def gntalloc_limit_raised():
+    # Qubes' GUI needs more grant pages than gntalloc's 1024: raised at boot unless the key is 0.
+    param = '/fake-sys/module/xen_gntalloc/parameters/limit'
+    for cmdline, want in (('console=hvc0', '1073741823'),
+                          ('console=hvc0 stubinit.gntalloc-limit=0', '1024\n')):
+        with Env() as xsd, Stubinit(BUILD, xsd, cmdline=cmdline, files={param: ('1024\n', 0o644)},
+                                    sys_from='/fake-sys') as s:
+            wait_status(xsd, 'running', timeout=30)
+            if want != '1024\n':
+                s.wait_log(r'boot: gntalloc limit=%s$' % want)
+            with open(s.root_path(param)) as f:
+                eq(f.read(), want, 'xen_gntalloc limit with %r' % cmdline)
+
+
+@test
 def reaps_orphaned_grandchildren():
     with Env() as xsd, Stubinit(BUILD, xsd) as s:
         wait_status(xsd, 'running', timeout=30)

@@ -154,6 +154,35 @@ TEST(dmargs_overrides)
 	argv_free(&out);
 }
 
+/* Qubes' toolstack adds arguments QEMU refuses: qemu-drop takes them by prefix or as a whole. */
+TEST(dmargs_drop_whole_arguments)
+{
+	char *args[] = {"-xen-domid",
+			"5",
+			"-qubes-audio:audiovm_xid=3",
+			"-qubes-net:client_ip=10.137.0.5,gw=10.137.0.1",
+			"-qubes-audio:other",
+			"-name",
+			"-qubes-audio:not-a-value"};
+	struct dm_launch l = base;
+	struct argv_list out;
+	const char *j;
+
+	capture_start();
+	l.drop = "-qubes-audio:* -qubes-net:client_ip=10.137.0.5,gw=10.137.0.1 -nomatch:* -x*y*";
+	CHECK_INT(dmargs_build(&l, args, 7, &out), 0);
+	j = joined(&out);
+	CHECK(!strstr(j, "qubes"));
+	/* A dropped argument takes nothing with it: -name keeps what follows it, here nothing. */
+	CHECK_CONTAINS(j, "-xen-domid 5 -name");
+	CHECK_CONTAINS(capture_text(), "override: dropped -qubes-audio:audiovm_xid=3");
+	CHECK_CONTAINS(capture_text(),
+		       "override: dropped -qubes-net:client_ip=10.137.0.5,gw=10.137.0.1");
+	CHECK_CONTAINS(capture_text(), "key stubinit.qemu-drop: '-nomatch:*' matches no argument");
+	CHECK_CONTAINS(capture_text(), "key stubinit.qemu-drop: '-x*y*' matches no argument");
+	argv_free(&out);
+}
+
 TEST(dmargs_words_split)
 {
 	struct argv_list a = {0};
