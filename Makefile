@@ -61,8 +61,9 @@ XSD_SRCS := $(wildcard tests/xenstored/*.c)
 	sanitize-build man install uninstall dist deb print-deb-version FORCE
 all: $(BUILD)/stubinit $(BUILD)/stubinit.8
 
-# Rewritten only when the version changes, so a new version rebuilds what carries it.
-$(BUILD)/version: FORCE
+# Rewritten only when the version changes, so a new version rebuilds what carries it. (The static
+# binary is always build/'s, whatever BUILD says.)
+$(sort $(BUILD)/version build/version): FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
 
