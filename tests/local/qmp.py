@@ -127,8 +127,10 @@ def qmp_sessions_share_one_qemu_connection():
             c.s.sendall(b'{"execute":"qmp_capabilities"}\r\n'
                         b'{"execute":"query-qmp-schema","id":7}\r\n')
             c.close()
-        # The next session gets its own answer to id 7, never a departed session's schema.
-        q = dom0(s)
+        # The next session gets its own answer to id 7, never a departed session's schema. It
+        # comes after stubinit has read and dropped every departed session's schema (about
+        # 150 KB each): under memcheck that alone took over 20 s once, hence the longer bound.
+        q = dom0(s, timeout=180 if INSTRUMENTED else 20)
         q.cmd('qmp_capabilities')
         r = q.cmd('query-status', id=7)
         eq((r.get('id'), r.get('return', {}).get('status')), (7, 'running'), 'reply to id 7')
