@@ -5,8 +5,12 @@
 
 # The version, from one place: the VERSION file of a release tarball (make dist writes it), else
 # git describe of the newest v* tag (0.2.0 on the tag; 0.2.0-3-g1234abc after it; -dirty with
-# uncommitted changes); $(BUILD)/version holds it for the tests.
-VERSION := $(shell cat VERSION 2>/dev/null || git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null | sed 's/^v//')
+# uncommitted changes); $(BUILD)/version holds it for the tests. A clone fetched without tags
+# gets CHANGELOG.md's newest release in describe's form, with 0 commits counted (0.2.0-0-g1234abc).
+VERSION := $(shell cat VERSION 2>/dev/null || \
+	{ d=$$(git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null) && echo "$${d#v}"; } || \
+	{ r=$$(sed -n 's/^## \([0-9][0-9.]*\) .*/\1/p' CHANGELOG.md | head -n 1); \
+	  h=$$(git rev-parse --short HEAD 2>/dev/null); [ -n "$$r" ] && [ -n "$$h" ] && echo "$$r-0-g$$h"; })
 ifeq ($(VERSION),)
 VERSION := unknown
 endif
