@@ -271,6 +271,60 @@ static int drop_whole(struct argv_list *a, size_t from, const char *item)
 	return prefix || hits ? hits : -1;
 }
 
+/*
+ * The -option forms of one item (-opt, -opt=value, -opt=prefix*; replace: -opt=value) applied to
+ * a->v[from..]. Returns how many arguments it matched, or -1 for an item of neither form (logged
+ * by @keyname).
+ */
+static int apply_option(struct argv_list *a, size_t from, const char *item, int replace,
+			const char *keyname)
+{
+	const char *value;
+	char *opt;
+	int hits = 0;
+	int ok = split_item(item, &opt, &value) == 0;
+
+	if (ok && replace && (!value || is_flag(opt))) {
+		free(opt);
+		ok = 0;
+	}
+	if (!ok) {
+		log_warn("key %s: '%s' is not %s; skipped", keyname, item,
+			 replace ? "-option=value for an option that takes a value"
+				 : "-option or -option=value");
+		return -1;
+	}
+	for (size_t i = from; i < a->n;) {
+		int takes = !is_flag(opt);
+
+		if (strcmp(a->v[i], opt)) {
+			i++;
+			continue;
+		}
+		if (replace) {
+			if (i + 1 < a->n) {
+				log_info("override: %s %s -> %s %s", opt, a->v[i + 1], opt, value);
+				free(a->v[i + 1]);
+				a->v[i + 1] = strdup(value);
+				if (!a->v[i + 1])
+					a->v[i + 1] = strdup("");
+			}
+			hits++;
+			i += 2;
+		} else if (!value ||
+			   (takes && value_matches(value, i + 1 < a->n ? a->v[i + 1] : NULL))) {
+			log_info("override: dropped %s%s%s", opt, takes ? " " : "",
+				 takes && i + 1 < a->n ? a->v[i + 1] : "");
+			remove_at(a, i, takes);
+			hits++;
+		} else {
+			i += takes ? 2 : 1;
+		}
+	}
+	free(opt);
+	return hits;
+}
+
 /* Applies "drop" or "replace" items to a->v[from..]. */
 static void apply_items(struct argv_list *a, size_t from, const char *items, int replace)
 {
@@ -280,62 +334,13 @@ static void apply_items(struct argv_list *a, size_t from, const char *items, int
 	if (argv_push_words(&words, items) < 0)
 		return;
 	for (size_t w = 0; w < words.n; w++) {
-		const char *value;
-		char *opt;
 		int hits = replace ? -1 : drop_whole(a, from, words.v[w]);
 
-		if (hits == 0)
-			log_warn("key %s: '%s' matches no argument of QEMU's command line", keyname,
-				 words.v[w]);
-		if (hits >= 0)
-			continue;
-		hits = 0;
-
-		int ok = split_item(words.v[w], &opt, &value) == 0;
-
-		if (ok && replace && (!value || is_flag(opt))) {
-			free(opt);
-			ok = 0;
-		}
-		if (!ok) {
-			log_warn("key %s: '%s' is not %s; skipped", keyname, words.v[w],
-				 replace ? "-option=value for an option that takes a value"
-					 : "-option or -option=value");
-			continue;
-		}
-		for (size_t i = from; i < a->n;) {
-			int takes = !is_flag(opt);
-
-			if (strcmp(a->v[i], opt)) {
-				i++;
-				continue;
-			}
-			if (replace) {
-				if (i + 1 < a->n) {
-					log_info("override: %s %s -> %s %s", opt, a->v[i + 1], opt,
-						 value);
-					free(a->v[i + 1]);
-					a->v[i + 1] = strdup(value);
-					if (!a->v[i + 1])
-						a->v[i + 1] = strdup("");
-				}
-				hits++;
-				i += 2;
-			} else if (!value ||
-				   (takes &&
-				    value_matches(value, i + 1 < a->n ? a->v[i + 1] : NULL))) {
-				log_info("override: dropped %s%s%s", opt, takes ? " " : "",
-					 takes && i + 1 < a->n ? a->v[i + 1] : "");
-				remove_at(a, i, takes);
-				hits++;
-			} else {
-				i += takes ? 2 : 1;
-			}
-		}
+		if (hits < 0)
+			hits = apply_option(a, from, words.v[w], replace, keyname);
 		if (!hits)
 			log_warn("key %s: '%s' matches no argument of QEMU's command line", keyname,
 				 words.v[w]);
-		free(opt);
 	}
 	argv_free(&words);
 }
