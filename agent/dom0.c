@@ -132,7 +132,8 @@ static struct session_config transport(unsigned target, const char *leaf, const 
 	return (struct session_config){.transport = d0.o.transport,
 				       .unix_path = unix_path,
 				       .peer = d0.o.peer,
-				       .vchan_path = vchan};
+				       .vchan_path = vchan,
+				       .test_lag_ms = d0.o.test_lag_ms};
 }
 
 static int serve_qmp(unsigned target)

@@ -26,6 +26,7 @@ struct dom0_opts {
 	const char *allow;
 	uint64_t save_drain_ms;
 	bool vnc;
+	unsigned test_lag_ms; /* stubinit.test-vchan-lag */
 };
 
 /*

@@ -167,6 +167,15 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 		 .help = "tests only: SIGKILL QEMU this long after it greeted, to prove "
 			 "the failure policy under real Xen; 0 is off",
 		 .max = 3600000},
+	[K_TEST_VCHAN_LAG] =
+		{.name = "test-vchan-lag",
+		 .type = KT_DURATION,
+		 .def = "0",
+		 .since = "0.3",
+		 .help = "tests only: handle each wake-up of dom0's vchans this late, as a "
+			 "busy stubdomain would, to prove that a client who reconnects at once "
+			 "gets a session of its own; 0 is off",
+		 .max = 10000},
 	[K_NETWORK] = {.name = "network",
 		       .type = KT_STRING,
 		       .def = "",

@@ -67,6 +67,7 @@ void options_read(struct options *o)
 		.allow = key(K_QMP_ALLOW)->str,
 		.save_drain_ms = key(K_SAVE_DRAIN_TIMEOUT)->num,
 		.vnc = key(K_VNC)->num,
+		.test_lag_ms = key(K_TEST_VCHAN_LAG)->num,
 	};
 	o->hotplug = (struct hotplug_opts){
 		.pci_driver = key(K_PCI_DRIVER)->str,

@@ -36,9 +36,12 @@ struct session {
 	bool pumping, again;
 	int listen_fd;		/* unix: listening; registered while no session runs */
 	int client_fd;		/* unix: the session's client */
-	struct libxenvchan *vc; /* vchan: the ring, kept across sessions */
+	struct libxenvchan *vc; /* vchan: the ring of the session (or of the next client) */
 	int vc_fd;
-	int peer_fd;	  /* the owner's side, or -1 */
+	struct libxenvchan *spare; /* vchan: published for the next client once vc has one */
+	struct loop_timer *lag;	   /* test-vchan-lag: the wake-up being held */
+	bool lagged;		   /* the wake-up now handled was held */
+	int peer_fd;		   /* the owner's side, or -1 */
 	bool peer_parked; /* hung up while not read: unwatched until the owner reads again */
 	struct buf out;
 	struct loop_work *more; /* a budget ran out: pump again next turn */
@@ -93,6 +96,70 @@ static void vchan_drop(struct libxenvchan *vc)
 		;
 }
 
+/* ---- a ring per client ---------------------------------------------------------------------- */
+
+/*
+ * vchan-socket-proxy (libxl's, in client mode) closes its end of the ring when its unix client
+ * goes and connects again for the next one at once. On the same ring, a server that had not woken
+ * in between sees the client live throughout and takes the newcomer for the old session: no
+ * greeting, and libxl times out (Qubes issue 6824; upstream libxl sends no reconnect marker). So
+ * each client gets a ring of its own: when a session begins, a fresh ring is published at the path
+ * (libxenvchan_server_init writes ring-ref and event-channel in one transaction) and the next
+ * client, which reads the path only after this one closed, connects there. The spare is not
+ * watched until it becomes the session's ring: its client's notification waits in its event
+ * channel, and epoll reports it as soon as the fd is added.
+ */
+static void on_vchan(int fd, uint32_t events, void *arg);
+
+static void arm_spare(struct session *s)
+{
+	if (!s->vc || s->spare)
+		return;
+	s->spare = libxenvchan_server_init(NULL, (int)s->cfg.peer, s->vchan_path, 0, 0);
+	if (!s->spare) {
+		/* libxenvchan removed the path if its xenstore write failed. */
+		log_errno(LV_ERROR, errno,
+			  "%s: no new ring at %s for the next client: it reconnects to this one",
+			  s->name, s->vchan_path);
+		return;
+	}
+	s->spare->blocking = 0;
+}
+
+/* A vchan's client left and its session is over: its ring is closed, leaving the path (which
+ * names the spare) in place, and the spare becomes the ring. Without a spare the ring stays for
+ * the next client. */
+static void retire_ring(struct session *s)
+{
+	int fd;
+
+	if (!s->vc || !s->spare)
+		return;
+	loop_remove(s->vc_fd);
+	free(s->vc->xs_path);
+	s->vc->xs_path = NULL;
+	libxenvchan_close(s->vc);
+	s->vc = s->spare;
+	s->spare = NULL;
+	fd = libxenvchan_fd_for_select(s->vc);
+	s->vc_fd = fd;
+	if (loop_add(fd, EPOLLIN, on_vchan, s) < 0)
+		log_error("%s: cannot watch the ring at %s: no further session", s->name,
+			  s->vchan_path);
+}
+
+static void to_idle(struct session *s);
+
+/* The vchan client left: what it left in the ring is dropped, and its session ends. */
+static void vchan_left(struct session *s)
+{
+	vchan_drop(s->vc);
+	if (s->state == DISCARD)
+		to_idle(s);
+	else
+		session_end(s, NULL);
+}
+
 /* ---- the session's life ---------------------------------------------------------------------- */
 
 static void life(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -115,6 +182,9 @@ static void begin(struct session *s)
 {
 	const char *why;
 
+	/* Before the greeting: neither can this client be done, nor the next one have read the
+	 * path, before the path names the spare. */
+	arm_spare(s);
 	s->state = OPEN;
 	s->fresh = true;
 	s->end_when_sent = false;
@@ -126,10 +196,12 @@ static void begin(struct session *s)
 		session_end(s, why);
 }
 
-/* -> IDLE: a unix client is closed and the next one accepted; a vchan ring waits for the next. */
+/* -> IDLE: a unix client is closed and the next one accepted; a vchan ring is retired for the
+ * spare, or else waits for the next client itself. */
 static void to_idle(struct session *s)
 {
 	s->state = IDLE;
+	retire_ring(s);
 	if (s->client_fd >= 0) {
 		loop_remove(s->client_fd);
 		close(s->client_fd);
@@ -230,13 +302,7 @@ static void client_in(struct session *s)
 		if (n == -EAGAIN || n == -EINTR)
 			return;
 		if (n == 0 && s->vc) {
-			/* The vchan client left. */
-			if (s->state == DISCARD) {
-				s->state = IDLE;
-			} else {
-				session_end(s, NULL);
-			}
-			vchan_drop(s->vc);
+			vchan_left(s);
 			return;
 		}
 		if (n <= 0) {
@@ -377,23 +443,32 @@ static void on_listen(int fd, uint32_t events, void *arg)
 	session_pump(s);
 }
 
+/* test-vchan-lag: the ring's fd is unwatched until the timer, then its wake-up is handled. */
+static void on_lag(void *arg)
+{
+	struct session *s = arg;
+
+	s->lagged = true;
+	loop_modify(s->vc_fd, EPOLLIN);
+}
+
 static void on_vchan(int fd, uint32_t events, void *arg)
 {
 	struct session *s = arg;
 	int open;
 
-	(void)fd, (void)events;
+	(void)events;
+	if (s->lag && !s->lagged && loop_modify(fd, 0) == 0 &&
+	    loop_timer_arm(s->lag, s->cfg.test_lag_ms, 0) == 0)
+		return;
+	s->lagged = false;
 	/* Only after epoll said so: libxenvchan_wait() would block otherwise. */
 	libxenvchan_wait(s->vc);
 	open = libxenvchan_is_open(s->vc);
 	if (open == 1 && s->state == IDLE) {
 		begin(s);
 	} else if (open != 1 && s->state != IDLE) {
-		if (s->state == DISCARD)
-			s->state = IDLE;
-		else
-			session_end(s, NULL);
-		vchan_drop(s->vc);
+		vchan_left(s);
 		interest(s);
 		return;
 	}
@@ -427,6 +502,8 @@ static int start_vchan(struct session *s)
 		return -1;
 	}
 	s->vc->blocking = 0;
+	if (s->cfg.test_lag_ms && !(s->lag = loop_timer_new(on_lag, s)))
+		log_error("%s: test-vchan-lag: no timer", s->name);
 	s->vc_fd = libxenvchan_fd_for_select(s->vc);
 	if (loop_add(s->vc_fd, EPOLLIN, on_vchan, s) < 0) {
 		libxenvchan_close(s->vc);
@@ -483,6 +560,8 @@ void session_stop(struct session *s)
 		loop_remove(s->vc_fd);
 		libxenvchan_close(s->vc);
 	}
+	libxenvchan_close(s->spare);
+	loop_timer_free(s->lag);
 	loop_work_free(s->more);
 	buf_free(&s->out);
 	free(s->unix_path);

@@ -12,8 +12,12 @@
  *   OPEN --reconnect marker after traffic--> OPEN (a new session on the same client)
  *
  * In DISCARD the client's bytes are read and dropped: a vchan client that a session ended under
- * must not get the next session's data. A leading 0x01 (the reconnect marker some toolstacks send)
- * is never passed on; with marker_anywhere a later one restarts the session, else it is data.
+ * must not get the next session's data. A vchan client gets a ring of its own: when its session
+ * begins, a fresh ring is published at the path for the next client, and when it leaves, its ring
+ * is closed and the fresh one takes its place (a client that reconnects at once, as
+ * vchan-socket-proxy does, cannot be taken for the one that left). A leading 0x01 (the reconnect
+ * marker some toolstacks send) is never passed on; with marker_anywhere a later one restarts the
+ * session, else it is data.
  * Output toward the client is capped (out_max): what does not fit is refused, and the owner stops
  * producing when the client is behind. Each wake-up reads at most SESSION_BUDGET bytes from the
  * client and then comes back in the next turn of the loop.
@@ -47,6 +51,7 @@ struct session_config {
 	size_t out_max;		/* bytes toward the client at most */
 	bool marker_anywhere;	/* a later 0x01 restarts the session (QMP); else it is data */
 	bool quiet;		/* a session's normal begin and end logged at debug, not info */
+	unsigned test_lag_ms;	/* tests: each vchan wake-up handled this late (0: at once) */
 };
 
 struct session_ops {

@@ -62,7 +62,7 @@ def qemu_runs_with_its_monitors_and_fdset1():
             time.sleep(0.1)
             stats = xsd.read(STATUS + '/stats')
         check(re.search(r'qemu-rss-kb=[1-9]\d* qemu-cpu-ms=\d+ stubinit-rss-kb=[1-9]\d* '
-                        r'mem-free-kb=\d+ mem-available-kb=\d+ uptime-s=\d+', stats), stats)
+                        r'stubinit-fds=[1-9]\d* mem-free-kb=\d+ mem-available-kb=\d+ uptime-s=\d+', stats), stats)
     finally:
         qemu_down(env, s, ptys)
 

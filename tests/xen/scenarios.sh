@@ -15,7 +15,7 @@
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-SCENARIOS=(create qmp boot-time save restore save-twice qemu-crash destroy nic vnc installed memory cd pci)
+SCENARIOS=(create qmp qmp-reconnect boot-time save restore save-twice qemu-crash destroy nic vnc installed memory cd pci)
 T=/root/tests
 G=stubvm
 CFG=$T/$G.cfg
@@ -277,7 +277,7 @@ scn_create() {
 # QMP through libxl's vchan-socket-proxy and stubinit: 20 human-monitor-commands in a row, then
 # xl pause (the hypervisor alone) and xl unpause (QMP "cont"), after which the guest counts on.
 scn_qmp() {
-	local i out rc t
+	local i out rc t t0 state
 	need_guest || return
 	for i in $(seq 1 20); do
 		rc=0
@@ -297,12 +297,70 @@ scn_qmp() {
 		return
 	fi
 	step "paused at TICK $t"
-	rc=0
+	rc=0 t0=$(us)
+	# xl unpause exits 0 whatever libxl said; libxl unpauses the domain only after QEMU's "cont"
+	# was answered, so a guest still paused (xl list: p) is a QMP session that failed.
 	out=$(xl_t "$XL_TIMEOUT" unpause "$G" 2>&1) || rc=$?
+	step "xl unpause: status $rc after $(((($(us) - t0) / 100000)))00 ms${out:+: $(echo "$out" | tr -d '\r' | tail -n 2 | paste -sd';')}"
 	[ "$rc" = 0 ] || { fail "xl unpause (QMP cont) exited with status $rc: $(echo "$out" | tr -d '\r' | tail -n 2)"; return; }
-	wait_for 20 "TICK past $t after unpause" tick_past "$t" ||
-		{ fail "the guest did not count on after xl unpause (last TICK $(last_tick))"; return; }
+	if ! wait_for 20 "TICK past $t after unpause" tick_past "$t"; then
+		state=$(xl_t 20 list "$G" 2>/dev/null | awk 'NR == 2 { print $5 }')
+		fail "the guest did not count on after xl unpause (last TICK $(last_tick), xl list state $state;" \
+			"stubinit: $(stubinit_lines | grep -a 'qmp: ' | tail -n 3 | sed 's/.*stubinit [a-z]*: //' | paste -sd';'))"
+		return
+	fi
 	pass
+}
+
+# dom0's QMP sessions back to back: qmp-burst.py opens sessions through libxl's vchan-socket-proxy
+# (its socket, /var/run/xen/qmp-libxl-<guest>), each the moment the last one closed, so the proxy
+# closes the vchan and connects again within milliseconds. Every session must get QEMU's greeting:
+# a server that took the reconnect for the old session would send none, and libxl would time out
+# (the quick-reconnect race, README: "QMP to dom0"). 100 sessions to the guest, then 20 to a guest
+# of its own, lagvm, whose stubinit handles each wake-up of its vchan 200 ms late
+# (stubinit.test-vchan-lag), as a busy stubdomain would: there the race is lost every time unless
+# each client gets a ring of its own.
+burst() {
+	local n=$1 sock out rc=0
+	sock=/var/run/xen/qmp-libxl-$GD
+	[ -S "$sock" ] || { fail "$G: no QMP proxy socket $sock"; return 1; }
+	out=$(timeout 600 python3 "$T/qmp-burst.py" "$sock" "$n" 2>&1) || rc=$?
+	step "$G: qmp-burst.py: $(echo "$out" | tail -n 4 | paste -sd';')"
+	if [ "$rc" != 0 ]; then
+		fail "$G: $(echo "$out" | grep -c '^session ') of $n sessions failed, first: $(echo "$out" | grep -m1 '^session ')"
+		return 1
+	fi
+	BURST="$n sessions ${out##*slowest-greeting } s to the slowest greeting"
+}
+# stubinit's open fds from its stats (refreshed every second on lagvm), once a refresh newer than
+# the call has come.
+fds_now() {
+	local up0 st
+	up0=$(xs_read "$STATUS/stats" | grep -o 'uptime-s=[0-9]*' | cut -d= -f2)
+	wait_for 10 "a fresh stats line" eval \
+		'st=$(xs_read "$STATUS/stats"); [[ $st =~ uptime-s=([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -gt "${up0:-0}" ]' >/dev/null
+	xs_read "$STATUS/stats" | grep -o 'stubinit-fds=[0-9]*' | cut -d= -f2
+}
+scn_qmp_reconnect() {
+	local plain fds0 fds1
+	need_guest || return
+	burst 100 || return
+	plain=$BURST
+	other_guest lagvm 's/^stubdomain_cmdline = "\(.*\)"/stubdomain_cmdline = "\1 stubinit.test-vchan-lag=200ms stubinit.stats-interval=1s"/'
+	CREATE_NO_MARKER=1
+	if create_guest; then
+		fds0=$(fds_now)
+		if burst 20; then
+			fds1=$(fds_now)
+			if [ -z "$fds0" ] || [ "$fds0" != "$fds1" ]; then
+				fail "stubinit's open fds went from '$fds0' to '$fds1' over 20 sessions"
+			else
+				pass
+				REASON="$plain; with 200 ms wake-up lag: $BURST; stubinit's fds $fds0 before and after"
+			fi
+		fi
+	fi
+	other_guest_end
 }
 
 # xl save: libxl asks QEMU (QMP xen-save-devices-state into fdset 1, a file stubinit keeps) for the
