@@ -16,6 +16,8 @@ VERSION := unknown
 endif
 # Debian's spelling: 0.2.0-3-g1234abc -> 0.2.0+git3.g1234abc, -dirty -> +dirty
 DEB_VERSION := $(shell echo '$(VERSION)' | sed 's/^unknown$$/0~unknown/; s/-\([0-9]*\)-g/+git\1.g/; s/-dirty$$/+dirty/')
+# RPM's: 0.2.0-3-g1234abc -> 0.2.0^git3.g1234abc (after 0.2.0, before 0.2.1)
+RPM_VERSION := $(shell echo '$(VERSION)' | sed 's/^unknown$$/0~unknown/; s/-\([0-9]*\)-g/^git\1.g/; s/-dirty$$/~dirty/')
 
 # Installation, as GNU's conventions name it: make install [DESTDIR=...] [PREFIX=/usr]
 PREFIX ?= /usr/local
@@ -62,7 +64,7 @@ XSD_SRCS := $(wildcard tests/xenstored/*.c)
 .PHONY: all deps deps-static deps-image static image image-debian image-trixie check check-xen \
 	check-xen-4.20 clang demo demo-local bench clean format \
 	fuzz fuzz-build \
-	sanitize-build man install uninstall dist deb print-deb-version FORCE
+	sanitize-build man install uninstall dist deb print-deb-version rpm print-rpm-version FORCE
 all: $(BUILD)/stubinit $(BUILD)/stubinit.8
 
 # Rewritten only when the version changes, so a new version rebuilds what carries it. (The static
@@ -241,6 +243,16 @@ print-deb-version:
 deb: image
 	@packaging/install-deps packaging/deb/packages
 	@packaging/deb/build.sh $(DEB_IMAGE) $(DEB_XEN) '$(DEB_VERSION)' build/deb
+
+# build/rpm/stubinit-<version>-1.<arch>.rpm: the binary and its man page, built by rpmbuild from
+# make dist's tarball (packaging/rpm/stubinit.spec.in), for RPM-based image builders (Qubes).
+print-rpm-version:
+	@echo '$(RPM_VERSION)'
+
+rpm: dist
+	@packaging/install-deps packaging/rpm/packages
+	@packaging/rpm/build.sh build/dist/stubinit-$(VERSION).tar.gz '$(VERSION)' '$(RPM_VERSION)' \
+		build/rpm
 
 format:
 	clang-format -i $(SRCS) $(HDRS) $(UNIT_SRCS) $(XSD_SRCS)
