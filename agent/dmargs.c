@@ -346,6 +346,39 @@ static void apply_items(struct argv_list *a, size_t from, const char *items, int
 }
 
 /* -serial /dev/hvc3 and friends follow the console prefix (tests point it at ptys). */
+/*
+ * Qubes' toolstack adds pseudo-arguments that Qubes' init consumes and no QEMU takes (QEMU exits
+ * on them): -qubes-audio:audiovm_xid=N (pulseaudio toward the audio VM), -qubes-net:client_ip=...
+ * (a DHCP server for the guest). Whatever the overrides left of them is taken out here, each with
+ * a line saying what the guest goes without, so a Qubes VM never dies of an argument.
+ */
+static void take_qubes(struct argv_list *a, size_t from)
+{
+	for (size_t i = from; i < a->n;) {
+		const char *arg = a->v[i];
+
+		if (strncmp(arg, "-qubes-", 7)) {
+			i++;
+			continue;
+		}
+		if (!strncmp(arg, "-qubes-audio:", 13))
+			log_warn("dm-argv: %.200s taken out: stubinit starts no audio helper, so "
+				 "the "
+				 "guest's sound card plays nowhere",
+				 arg);
+		else if (!strncmp(arg, "-qubes-net:", 11))
+			log_warn("dm-argv: %.200s taken out: stubinit serves no DHCP, so the guest "
+				 "needs its address configured another way",
+				 arg);
+		else
+			log_error(
+				"dm-argv: %.200s: a Qubes argument that no QEMU takes and stubinit "
+				"does not know; taken out",
+				arg);
+		remove_at(a, i, 0);
+	}
+}
+
 static const char *console_path(const struct dm_launch *l, const char *arg, char *buf, size_t len)
 {
 	const char *hvc = "/dev/hvc";
@@ -476,6 +509,7 @@ int dmargs_build(const struct dm_launch *l, char *const *args, size_t n, struct 
 		apply_items(out, from, l->drop, 0);
 	if (l->replace && *l->replace)
 		apply_items(out, from, l->replace, 1);
+	take_qubes(out, from);
 	if (l->append && *l->append) {
 		size_t before = out->n;
 

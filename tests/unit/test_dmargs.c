@@ -183,6 +183,36 @@ TEST(dmargs_drop_whole_arguments)
 	argv_free(&out);
 }
 
+/* Without an override, Qubes' pseudo-arguments are taken out, each with what the guest lacks. */
+TEST(dmargs_qubes_arguments_taken_out)
+{
+	char *args[] = {"-xen-domid",
+			"5",
+			"-qubes-audio:audiovm_xid=0",
+			"-qubes-net:client_ip=10.137.0.5,gw=10.137.0.1,netmask=255.255.255.255",
+			"-qubes-future:x",
+			"-name",
+			"vm"};
+	struct dm_launch l = base;
+	struct argv_list out;
+	const char *j;
+
+	capture_start();
+	l.extra = "-qubes-image-flag";
+	CHECK_INT(dmargs_build(&l, args, 7, &out), 0);
+	j = joined(&out);
+	CHECK(!strstr(j, "qubes"));
+	CHECK_CONTAINS(j, "-xen-domid 5 -name vm");
+	CHECK_CONTAINS(capture_text(), "dm-argv: -qubes-audio:audiovm_xid=0 taken out: stubinit "
+				       "starts no audio helper");
+	CHECK_CONTAINS(capture_text(),
+		       "dm-argv: -qubes-net:client_ip=10.137.0.5,gw=10.137.0.1,"
+		       "netmask=255.255.255.255 taken out: stubinit serves no DHCP");
+	CHECK_CONTAINS(capture_text(), "dm-argv: -qubes-future:x: a Qubes argument that no QEMU "
+				       "takes and stubinit does not know; taken out");
+	argv_free(&out);
+}
+
 TEST(dmargs_words_split)
 {
 	struct argv_list a = {0};
