@@ -187,6 +187,14 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 			    .def = "/etc/stubinit/network",
 			    .since = "0.1",
 			    .help = "the image's network spec file; absent is fine"},
+	[K_UNPLUG_PV_NIC] =
+		{.name = "unplug-pv-nic",
+		 .type = KT_BOOL,
+		 .def = "1",
+		 .since = "0.3",
+		 .help = "when QEMU reports emulated NIC nic<N> unplugged (the guest's PV drivers "
+			 "took over), the stubdomain's PV NIC <N> goes too: netfront unbound, "
+			 "device/vif/<N> removed, so dom0 tears down that vif (as Qubes does)"},
 	[K_PCI_DRIVER] =
 		{.name = "pci-driver",
 		 .type = KT_STRING,
@@ -221,7 +229,8 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 	[K_QEMU_SANDBOX] =
 		{.name = "qemu-sandbox",
 		 .type = KT_CHOICE,
-		 .def = "auto",
+		 .def =
+			 "auto",
 		 .since = "0.1",
 		 .help = "-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
 			 "resourcecontrol=deny for QEMU: auto (when the binary has seccomp "

@@ -4,21 +4,29 @@
  */
 #include "network.h"
 #include "monitor.h"
+#include "paths.h"
+#include "store.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "netlink/net.h"
 #include "qmp/json.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #define MAX_NICS 32
 
 static struct net_topology topo;
+static struct {
+	unsigned domid; /* the stubdomain's */
+	bool unplug_pv_nic;
+} nw;
 
 static void on_link_events(int fd, uint32_t events, void *arg)
 {
@@ -53,6 +61,8 @@ unsigned network_setup(const struct dm_config *cfg, const struct network_opts *o
 	unsigned bad = 0, failed;
 	int fd;
 
+	nw.domid = cfg->domid;
+	nw.unplug_pv_nic = o->unplug_pv_nic;
 	if (!file && errno != ENOENT)
 		log_errno(LV_ERROR, errno, "network: cannot read %s", o->spec_file);
 	monitor_subscribe("DEVICE_DELETED", on_device_deleted, NULL);
@@ -95,6 +105,34 @@ unsigned network_setup(const struct dm_config *cfg, const struct network_opts *o
 	return failed + bad;
 }
 
+/* The stubdomain's own PV NIC <devid> goes: its netfront unbound (the driver says Closed to dom0's
+ * backend) and its frontend directory removed, so dom0 tears down that vif. Each step is logged;
+ * one failing does not stop the other. */
+static void unplug_pv_nic(unsigned devid)
+{
+	char name[32], path[64];
+	int fd, n, err = 0;
+
+	n = snprintf(name, sizeof(name), "vif-%u", devid);
+	fd = open(VIF_UNBIND, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, name, (size_t)n) != n)
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		log_errno(LV_WARN, err, "network: cannot unbind %s from the netfront driver (%s)",
+			  name, VIF_UNBIND);
+	else
+		log_info("network: %s unbound from the netfront driver", name);
+	snprintf(path, sizeof(path), "/local/domain/%u/device/vif/%u", nw.domid, devid);
+	err = store_rm(path);
+	if (err < 0)
+		log_errno(LV_WARN, err, "network: cannot remove %s", path);
+	else
+		log_info("network: removed %s: dom0 tears down the stubdomain's vif %u", path,
+			 devid);
+}
+
 /* The guest's PV drivers unplugged emulated NIC <devid>: "nic<devid>" is deleted. */
 static void on_device_deleted(struct json_object *ev, void *arg)
 {
@@ -111,5 +149,6 @@ static void on_device_deleted(struct json_object *ev, void *arg)
 		return;
 	/* The guest's PV drivers unplugged the emulated NIC: its path through here is done. */
 	log_info("network: QEMU unplugged %s; removing its bridge and tap", d);
-	net_nic_gone((unsigned)devid);
+	if (net_nic_gone((unsigned)devid) && nw.unplug_pv_nic)
+		unplug_pv_nic((unsigned)devid);
 }

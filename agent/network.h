@@ -10,13 +10,18 @@
 
 #include "config.h"
 
+#include <stdbool.h>
+
 struct network_opts {
 	const char *spec;      /* stubinit.network: spec lines, ';' between them */
 	const char *spec_file; /* stubinit.network-file; absent is fine */
+	bool unplug_pv_nic;    /* stubinit.unplug-pv-nic */
 };
 
 /* Returns the number of items that failed (logged); QEMU starts either way. From then on QEMU's
- * DEVICE_DELETED for "nic<devid>" takes that NIC's bridge and tap away. */
+ * DEVICE_DELETED for "nic<devid>" takes that NIC's bridge and tap away, and with unplug_pv_nic the
+ * stubdomain's PV NIC <devid> too (its netfront unbound, device/vif/<devid> removed), so dom0
+ * tears down that vif and the guest's own PV NIC is the only one left on the network. */
 unsigned network_setup(const struct dm_config *cfg, const struct network_opts *o);
 
 #endif

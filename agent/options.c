@@ -77,5 +77,6 @@ void options_read(struct options *o)
 	o->network = (struct network_opts){
 		.spec = key(K_NETWORK)->str,
 		.spec_file = key(K_NETWORK_FILE)->str,
+		.unplug_pv_nic = key(K_UNPLUG_PV_NIC)->num,
 	};
 }

@@ -212,6 +212,15 @@ int store_write(const char *path, const char *value)
 	return 0;
 }
 
+int store_rm(const char *path)
+{
+	if (!st.xs)
+		return -ENOTCONN;
+	if (!xs_rm(st.xs, XBT_NULL, path))
+		return -errno;
+	return 0;
+}
+
 int store_open_raw(void)
 {
 	const char *p = socket_path();

@@ -32,6 +32,8 @@ int store_read_domid(const char *path, unsigned *out);
 char **store_directory(const char *path, unsigned *n);
 
 int store_write(const char *path, const char *value);
+/* Removes @path and everything under it: 0 or a negative errno. */
+int store_rm(const char *path);
 
 /*
  * A connection of the stubdomain's own to xenstore besides the agent's, raw (the wire protocol is

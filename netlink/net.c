@@ -483,9 +483,10 @@ static void delete_link(const char *name)
 	rtnl_link_put(l);
 }
 
-void net_nic_gone(unsigned devid)
+bool net_nic_gone(unsigned devid)
 {
 	char origin[32];
+	bool had = false;
 
 	snprintf(origin, sizeof(origin), "NIC %u", devid);
 	for (size_t i = 0; nt.topo && i < nt.topo->n; i++) {
@@ -498,5 +499,6 @@ void net_nic_gone(unsigned devid)
 	}
 	for (size_t i = 0; nt.topo && i < nt.topo->n; i++)
 		if (!strcmp(nt.topo->v[i].origin, origin))
-			nt.topo->v[i].gone = true;
+			had = nt.topo->v[i].gone = true;
+	return had;
 }

@@ -85,8 +85,9 @@ unsigned net_pending(void);
 int net_events_fd(void);
 void net_events_ready(void);
 
-/* The guest unplugged emulated NIC @devid: its bridge and tap go; the netfront stays. */
-void net_nic_gone(unsigned devid);
+/* The guest unplugged emulated NIC @devid: its bridge and tap go; the netfront stays. Returns
+ * whether the topology had that NIC. */
+bool net_nic_gone(unsigned devid);
 
 /*
  * An fd on the existing tap @name, for QEMU (-netdev tap,fd=N), so QEMU never opens /dev/net/tun

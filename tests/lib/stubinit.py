@@ -341,3 +341,6 @@ def guest_store(xsd, args=None, dmargs=None, target=TARGET, domid=DOMID, console
         xsd.write('%s/device/vif/%d/mac' % (home, devid), mac)
     if consoles or vifs:
         xsd.chmod(home + '/device', 'n0', 'r%d' % domid, recurse=True)
+    for devid in vifs or {}:
+        # as libxl makes a frontend's directory: the frontend's own, the backend (dom0) reads
+        xsd.chmod('%s/device/vif/%d' % (home, devid), 'n%d' % domid, 'r0', recurse=True)

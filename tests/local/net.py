@@ -12,7 +12,7 @@ from qmp import Qmp
 from runner import check, eq, test
 from stubinit import Stubinit, guest_store
 
-from .common import (BUILD, GUEST, MACHINE, QEMU_KEYS, TEST_QMP, Env, Ptys, qemu_down,
+from .common import (BUILD, DOMID, GUEST, MACHINE, QEMU_KEYS, TEST_QMP, Env, Ptys, qemu_down,
                      wait_status)
 
 
@@ -169,10 +169,27 @@ def net_device_deleted_removes_bridge_and_tap():
         s.wait_log(r'network: QEMU unplugged nic1; removing its bridge and tap')
         s.wait_log(r'network: removed br1')
         s.wait_log(r'network: removed vif7.1-emu')
+        # unplug-pv-nic: the stubdomain's own PV NIC 1 goes (no Xen bus here: the unbind fails
+        # and says so, the frontend directory goes all the same).
+        s.wait_log(r'network: cannot unbind vif-1 from the netfront driver '
+                   r'\(/sys/bus/xen/drivers/vif/unbind\)')
+        s.wait_log(r'network: removed /local/domain/%d/device/vif/1: dom0 tears down' % DOMID)
+        check(not xsd.exists('/local/domain/%d/device/vif/1' % DOMID), 'device/vif/1 left')
+        eq(xsd.read('/local/domain/%d/device/vif/0/mac' % DOMID), vifs[0], 'device/vif/0 kept')
         ln = links(s)
         check(' br1:' not in ln and 'vif7.1-emu' not in ln, 'br1 or its tap left: %s' % ln)
-        check(re.search(r': nf1@', ln), 'the netfront (PV path) was touched: %s' % ln)
         eq(master_of(s, 'nf0'), 'br0', 'NIC 0 untouched')
+        # A device named like a NIC that the topology does not have (as a hostile QEMU would
+        # report it) touches nothing.
+        with Qmp(s.root_path(TEST_QMP)) as q:
+            r = q.call('device_add', {'driver': 'usb-kbd', 'id': 'nic9', 'bus': 'xhci1.0'})
+            check('return' in r, 'device_add nic9: %s' % r)
+            r = q.call('device_del', {'id': 'nic9'})
+            check('return' in r, 'device_del nic9: %s' % r)
+        s.wait_log(r'network: QEMU unplugged nic9')
+        time.sleep(0.5)
+        check(not re.search(r'vif-9|device/vif/9', s.log()), 'NIC 9 was acted on')
+        eq(xsd.read('/local/domain/%d/device/vif/0/mac' % DOMID), vifs[0], 'device/vif/0 kept')
     finally:
         qemu_down(env, s, Ptys(ns=()))
         net.close()
