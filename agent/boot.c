@@ -209,6 +209,51 @@ static void on_kmsg(int fd, uint32_t events, void *arg)
 		lines_feed(&kmsg, buf, (size_t)n, kmsg_line, NULL);
 }
 
+int boot_kernel_disk(const char *disk, const char *dir, char *why, size_t len)
+{
+	static const char *const types[] = {"ext4", "ext3", "ext2", "iso9660", "vfat"};
+	static bool mounted;
+	struct stat st;
+	int err = 0;
+
+	if (mounted)
+		return 0;
+	if (stat(disk, &st) < 0) {
+		err = -errno;
+		snprintf(why, len, "direct kernel boot: stubinit.kernel-disk=%s: %s", disk,
+			 strerror(errno));
+		return err;
+	}
+	if (!S_ISBLK(st.st_mode)) {
+		snprintf(why, len,
+			 "direct kernel boot: stubinit.kernel-disk=%s is not a block device", disk);
+		return -ENOTBLK;
+	}
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		err = -errno;
+		snprintf(why, len, "direct kernel boot: mkdir %s: %s", dir, strerror(errno));
+		return err;
+	}
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (mount(disk, dir, types[i], MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  NULL) == 0) {
+			mounted = true;
+			log_info("boot: %s mounted read-only (%s) at %s for direct kernel boot",
+				 disk, types[i], dir);
+			return 0;
+		}
+		/* EINVAL: not this filesystem; ENODEV: the kernel has no such driver. */
+		if (!err || (errno != EINVAL && errno != ENODEV))
+			err = -errno;
+	}
+	snprintf(
+		why, len,
+		"direct kernel boot: stubinit.kernel-disk=%s: no ext4, ext3, ext2, iso9660 or vfat "
+		"filesystem this kernel can mount (%s)",
+		disk, strerror(-err));
+	return err;
+}
+
 void boot_gntalloc_limit(uint64_t limit)
 {
 	const char *path = "/sys/module/xen_gntalloc/parameters/limit";

@@ -11,6 +11,7 @@
 #define STUBINIT_BOOT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 bool boot_is_pid1(void);
@@ -47,6 +48,15 @@ void boot_drop_rights(void);
  * what is given to it, nothing else). Returns 0 or a negative errno (logged).
  */
 int boot_run_dir(const char *dir);
+
+/*
+ * Direct kernel boot: mounts the block device @disk read-only, nosuid, nodev, noexec at @dir
+ * (created 0755), as ext4 (which reads ext2 and ext3 too when the kernel allows), ext3, ext2,
+ * iso9660 or vfat, the first that takes it; once (a later call finds it mounted). Returns 0, or a
+ * negative errno with @why (@len bytes) saying what failed and naming @disk. The one mount made
+ * outside PID 1's boot: the toolstack's arguments ask for it.
+ */
+int boot_kernel_disk(const char *disk, const char *dir, char *why, size_t len);
 
 /*
  * Syncs and powers off (PID 1: reboot(RB_POWER_OFF), which in a PID namespace ends the namespace's

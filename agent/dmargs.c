@@ -176,6 +176,18 @@ int dmargs_nics(char *const *args, size_t n, struct dm_nic *out, int max)
 	return found;
 }
 
+int dmargs_wants_kernel(char *const *args, size_t n)
+{
+	int append = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(args[i], "-kernel"))
+			return 0;
+		append |= !strcmp(args[i], "-append");
+	}
+	return append;
+}
+
 int dmargs_wants_restore(char *const *args, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -499,6 +511,14 @@ int dmargs_build(const struct dm_launch *l, char *const *args, size_t n, struct 
 			err |= argv_push(out, buf);
 		else
 			err |= argv_push(out, console_path(l, args[i], buf, sizeof(buf)));
+	}
+	if (l->kernel) {
+		err |= argv_push(out, "-kernel");
+		err |= argv_push(out, l->kernel);
+	}
+	if (l->initrd) {
+		err |= argv_push(out, "-initrd");
+		err |= argv_push(out, l->initrd);
 	}
 	if (err) {
 		log_error("dm-argv: out of memory");

@@ -46,6 +46,8 @@ struct dm_launch {
 	const char *qmp_sock;	    /* the session monitor; QEMU connects to it too */
 	int vnc;		    /* -vnc none: a display whose clients stubinit hands over */
 	int incoming_fd;	    /* fd QEMU gets the restore stream on, or -1 */
+	const char *kernel,
+		*initrd; /* direct kernel boot: -kernel, -initrd after dm-argv, or NULL */
 	/* Taps stubinit opened for QEMU: "-netdev type=tap,...,ifname=<name>" becomes fd=<fd>. */
 	const struct dm_tapfd {
 		char name[16];
@@ -65,6 +67,10 @@ struct dm_nic {
  * many were found (at most @max); a tap netdev without a usable id or ifname is logged and skipped.
  */
 int dmargs_nics(char *const *args, size_t n, struct dm_nic *out, int max);
+
+/* Whether @args asks for direct kernel boot without a kernel: "-append" and no "-kernel" (Qubes'
+ * toolstack, whose kernel is on a disk of the stubdomain's). */
+int dmargs_wants_kernel(char *const *args, size_t n);
 
 /* Whether @args asks for a restore (holds the placeholder). */
 int dmargs_wants_restore(char *const *args, size_t n);

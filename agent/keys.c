@@ -195,6 +195,15 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 		 .help = "when QEMU reports emulated NIC nic<N> unplugged (the guest's PV drivers "
 			 "took over), the stubdomain's PV NIC <N> goes too: netfront unbound, "
 			 "device/vif/<N> removed, so dom0 tears down that vif (as Qubes does)"},
+	[K_KERNEL_DISK] =
+		{.name = "kernel-disk",
+		 .type = KT_STRING,
+		 .def = "/dev/xvdd",
+		 .since = "0.3",
+		 .help = "direct kernel boot, as Qubes' toolstack asks for it (-append in "
+			 "dm-argv, no -kernel): the block device holding the guest's "
+			 "kernel, mounted read-only; its vmlinuz (and initramfs, if there) "
+			 "become -kernel (and -initrd)"},
 	[K_PCI_DRIVER] =
 		{.name = "pci-driver",
 		 .type = KT_STRING,
@@ -220,7 +229,8 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 	[K_QEMU_USER] =
 		{.name = "qemu-user",
 		 .type = KT_STRING,
-		 .def = "65534:65534",
+		 .def =
+			 "65534:65534",
 		 .since = "0.1",
 		 .help = "uid:gid QEMU runs as, with no capabilities and no new privileges; "
 			 "root keeps it privileged (for debugging, and for guests with PCI "

@@ -18,6 +18,8 @@
 /* QEMU's own directory (its user owns it): stubinit never opens, connects to or looks at
  * anything in it. */
 #define QEMU_DIR RUN_DIR "/qemu"
+/* Direct kernel boot: the kernel disk, mounted read-only (QEMU reads vmlinuz and initramfs). */
+#define KERNEL_DIR RUN_DIR "/kernel"
 /* Writing "vif-<devid>" here detaches the netfront driver from the stubdomain's PV NIC <devid>. */
 #define VIF_UNBIND "/sys/bus/xen/drivers/vif/unbind"
 /* The image's own stubinit.* keys (the command line's syntax), read before the command line. */

@@ -467,6 +467,36 @@ static int environment(struct spawn *sp, const struct qemu_opts *o)
 	return err ? -1 : 0;
 }
 
+/* Direct kernel boot (dm-argv has -append and no -kernel): the kernel disk mounted, its vmlinuz
+ * (and initramfs) for QEMU. NULL, or why not (naming the key and the disk). */
+static const char *kernel_boot(const struct dm_config *cfg, const struct qemu_opts *o,
+			       struct dm_launch *l)
+{
+	static char why[320];
+	struct stat st;
+
+	if (!dmargs_wants_kernel(cfg->args.v, cfg->args.n))
+		return NULL;
+	if (boot_kernel_disk(o->kernel_disk, KERNEL_DIR, why, sizeof(why)) < 0) {
+		log_error("%s", why);
+		return why;
+	}
+	if (stat(KERNEL_DIR "/vmlinuz", &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, sizeof(why),
+			 "direct kernel boot: no file vmlinuz on stubinit.kernel-disk=%s (%s)",
+			 o->kernel_disk, KERNEL_DIR);
+		log_error("%s", why);
+		return why;
+	}
+	l->kernel = KERNEL_DIR "/vmlinuz";
+	if (stat(KERNEL_DIR "/initramfs", &st) == 0 && S_ISREG(st.st_mode))
+		l->initrd = KERNEL_DIR "/initramfs";
+	log_info("direct kernel boot: -kernel %s%s%s from %s", l->kernel,
+		 l->initrd ? " -initrd " : "", l->initrd ? l->initrd : " (no initramfs there)",
+		 o->kernel_disk);
+	return NULL;
+}
+
 /* The command line, the taps, the pipes and the environment; NULL or why not. */
 static const char *prepare(struct spawn *sp, const struct dm_config *cfg,
 			   const struct console_set *cons, const struct qemu_opts *o)
@@ -485,6 +515,7 @@ static const char *prepare(struct spawn *sp, const struct dm_config *cfg,
 		.vnc = o->vnc,
 		.incoming_fd = cfg->restore && cons->in.fd >= 0 ? INCOMING_FD : -1,
 	};
+	const char *why;
 
 	sp->deprivilege = parse_user(o->user, &sp->uid, &sp->gid);
 	if (sp->deprivilege < 0) {
@@ -496,6 +527,9 @@ static const char *prepare(struct spawn *sp, const struct dm_config *cfg,
 		log_errno(LV_ERROR, errno, "mkdir %s", QEMU_DIR);
 		return "cannot create " QEMU_DIR;
 	}
+	why = kernel_boot(cfg, o, &l);
+	if (why)
+		return why;
 	open_taps(sp, cfg);
 	l.tapfds = sp->tapfds;
 	l.ntapfds = sp->ntaps;

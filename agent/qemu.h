@@ -36,8 +36,9 @@ struct qemu_opts {
 	const char *console_prefix;
 	const char *user; /* "uid:gid", or "root" */
 	enum qemu_sandbox sandbox;
-	bool vnc;	      /* -vnc on QEMU's own socket */
-	bool xenstore_filter; /* xenstore only through XENSTORE_SOCK, no xenbus */
+	bool vnc;		 /* -vnc on QEMU's own socket */
+	bool xenstore_filter;	 /* xenstore only through XENSTORE_SOCK, no xenbus */
+	const char *kernel_disk; /* direct kernel boot: the disk with vmlinuz (and initramfs) */
 };
 
 /*

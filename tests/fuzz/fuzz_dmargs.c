@@ -44,6 +44,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			      .agent_sock = "/a",
 			      .qmp_sock = "/b",
 			      .incoming_fd = 3};
+	/* As for Qubes' direct kernel boot: what the kernel disk gave, after the arguments. */
+	if (dmargs_wants_kernel(args.v, args.n)) {
+		l.kernel = "/k/vmlinuz";
+		l.initrd = "/k/initramfs";
+	}
 	if (dmargs_build(&l, args.v, args.n, &out) == 0)
 		argv_free(&out);
 	dmargs_nics(args.v, args.n, nics, 8);

@@ -3,11 +3,15 @@
 
 Its monitors and fdset 1, its deprivileging and seccomp, the save file, the restore stream through
 hvc2, the legacy dmargs string, the policies when QEMU dies (crash-guest, poweroff, stay), the OOM
-killer, the test key that kills it, a QEMU that never greets, a missing binary, dm-argv problems.
+killer, the test key that kills it, a QEMU that never greets, a missing binary, dm-argv problems,
+direct kernel boot from a kernel disk (an ext4 loop device at the test's /dev/xvdd).
 """
 import os
 import re
+import shutil
 import signal
+import struct
+import subprocess
 import tempfile
 import time
 
@@ -305,3 +309,88 @@ def dm_argv_garbled_key():
             check(s.proc.poll() is None, 'PID 1 exited')
     finally:
         env.__exit__()
+
+
+# ---- direct kernel boot (Qubes: -append in dm-argv, the kernel on a disk at xvdd) -------------
+
+def multiboot_kernel():
+    """A flat multiboot kernel (the header's address fields, no ELF): it sets EAX to 0x5354 and
+    halts, so QEMU's registers show that this kernel, from the disk, is what runs."""
+    magic, flags, load = 0x1BADB002, 0x00010000, 0x100000
+    hdr = struct.pack('<8I', magic, flags, -(magic + flags) & 0xffffffff, load, load, 0, 0,
+                      load + 32)
+    return hdr + b'\xb8\x54\x53\x00\x00\xfa\xf4\xeb\xfd'  # mov $0x5354,%eax; cli; hlt; jmp .-3
+
+
+class KernelDisk:
+    """An ext4 image with the given files on a read-only loop device, for the test's /dev/xvdd."""
+
+    def __init__(self, files):
+        self.dir = tempfile.mkdtemp(prefix='stubinit-kdisk-')
+        top = os.path.join(self.dir, 'top')
+        os.makedirs(top)
+        for name, data in files.items():
+            with open(os.path.join(top, name), 'wb') as f:
+                f.write(data)
+        img = os.path.join(self.dir, 'kernel.img')
+        subprocess.run(['mkfs.ext4', '-q', '-F', '-d', top, img, '4M'], check=True,
+                       stdout=subprocess.DEVNULL)
+        self.loop = subprocess.run(['losetup', '-f', '--show', '-r', img], check=True,
+                                   capture_output=True, text=True).stdout.strip()
+        self.binds = ['touch "$R/dev/xvdd"', 'mount --bind %s "$R/dev/xvdd"' % self.loop]
+
+    def close(self):
+        subprocess.run(['losetup', '-d', self.loop])
+        shutil.rmtree(self.dir)
+
+
+@test
+def direct_kernel_boot_from_the_kernel_disk():
+    disk = KernelDisk({'vmlinuz': multiboot_kernel(), 'initramfs': b'a module\n'})
+    env, xsd, s, ptys = qemu_env(args=GUEST + MACHINE + ['-append', 'console=ttyS0'],
+                                 pre_mounts=disk.binds)
+    try:
+        s.wait_log(r'boot: /dev/xvdd mounted read-only \(ext4\) at /run/stubinit/kernel for '
+                   r'direct kernel boot')
+        s.wait_log(r'direct kernel boot: -kernel /run/stubinit/kernel/vmlinuz -initrd '
+                   r'/run/stubinit/kernel/initramfs from /dev/xvdd')
+        s.wait_log(r'QEMU command line: .*-append console=ttyS0 -kernel '
+                   r'/run/stubinit/kernel/vmlinuz -initrd /run/stubinit/kernel/initramfs')
+        wait_status(xsd, 'running', timeout=30)
+        regs = ''
+        end = time.monotonic() + 20
+        with Qmp(s.root_path(TEST_QMP)) as q:
+            while 'EAX=00005354' not in regs:
+                check(time.monotonic() < end, 'the disk\'s kernel never ran: %s' % regs[:300])
+                time.sleep(0.2)
+                regs = q.call('human-monitor-command',
+                              {'command-line': 'info registers'}).get('return', '')
+    finally:
+        qemu_down(env, s, ptys)
+        disk.close()
+
+
+@test
+def direct_kernel_boot_without_a_kernel_is_named():
+    # A disk without vmlinuz, then no disk at all: each error names the key and the disk, and
+    # QEMU, which would refuse -append without -kernel, never starts.
+    disk = KernelDisk({'README': b'no kernel here\n'})
+    try:
+        for binds, why in ((disk.binds, 'direct kernel boot: no file vmlinuz on '
+                                        'stubinit.kernel-disk=/dev/xvdd (/run/stubinit/kernel)'),
+                           ([], 'direct kernel boot: stubinit.kernel-disk=/dev/xvdd: No such '
+                                'file or directory')):
+            env, xsd, s, ptys = qemu_env(args=GUEST + MACHINE + ['-append', 'console=ttyS0'],
+                                         pre_mounts=binds)
+            try:
+                s.wait_log(re.escape(why))
+                end = time.monotonic() + 10
+                while why not in (xsd.read(STATUS + '/error') if xsd.exists(STATUS + '/error')
+                                  else ''):
+                    check(time.monotonic() < end, 'status error: %s' % xsd.ls(STATUS))
+                    time.sleep(0.1)
+                check('QEMU command line' not in s.log(), 'QEMU was started')
+            finally:
+                qemu_down(env, s, ptys)
+    finally:
+        disk.close()

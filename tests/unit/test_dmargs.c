@@ -213,6 +213,33 @@ TEST(dmargs_qubes_arguments_taken_out)
 	argv_free(&out);
 }
 
+/* Qubes' direct kernel boot: -append without -kernel asks for the kernel disk's vmlinuz. */
+TEST(dmargs_direct_kernel_boot)
+{
+	char *qubes[] = {"-xen-domid", "5", "-append", "root=/dev/xvda ro"};
+	char *own[] = {"-kernel", "/k", "-append", "x"};
+	char *none[] = {"-xen-domid", "5", "-name", "-append-x"};
+	struct dm_launch l = base;
+	struct argv_list out;
+
+	CHECK_INT(dmargs_wants_kernel(qubes, 4), 1);
+	CHECK_INT(dmargs_wants_kernel(own, 4), 0);
+	CHECK_INT(dmargs_wants_kernel(none, 4), 0);
+	l.kernel = "/run/stubinit/kernel/vmlinuz";
+	l.initrd = "/run/stubinit/kernel/initramfs";
+	l.append = "-S";
+	CHECK_INT(dmargs_build(&l, qubes, 4, &out), 0);
+	/* After the toolstack's arguments, before the appended override. */
+	CHECK_CONTAINS(joined(&out),
+		       "-append root=/dev/xvda ro -kernel /run/stubinit/kernel/vmlinuz "
+		       "-initrd /run/stubinit/kernel/initramfs -S");
+	argv_free(&out);
+	l.initrd = NULL;
+	CHECK_INT(dmargs_build(&l, qubes, 4, &out), 0);
+	CHECK(!strstr(joined(&out), "-initrd"));
+	argv_free(&out);
+}
+
 TEST(dmargs_words_split)
 {
 	struct argv_list a = {0};
