@@ -27,7 +27,7 @@ static int log_rd = -1;
 static void setup(void)
 {
 	static const struct hotplug_opts hp = {"xen-pci-passthrough", 1000, "1s"};
-	static const struct network_opts net = {"", "/nonexistent/network"};
+	static const struct network_opts net = {.spec = "", .spec_file = "/nonexistent/network"};
 	struct dm_config cfg;
 	int p[2];
 
