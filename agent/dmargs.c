@@ -139,6 +139,20 @@ static int opt_value(const char *list, const char *key, char *out, size_t len)
 	return -1;
 }
 
+/* mac= of the -device whose netdev= is @netdev, into @mac (18 bytes), or "". */
+static void device_mac(char *const *args, size_t n, const char *netdev, char *mac)
+{
+	char id[32];
+
+	mac[0] = 0;
+	for (size_t i = 0; i + 1 < n; i++)
+		if (!strcmp(args[i], "-device") &&
+		    opt_value(args[i + 1], "netdev", id, sizeof(id)) == 0 && !strcmp(id, netdev) &&
+		    opt_value(args[i + 1], "mac", mac, 18) == 0)
+			return;
+	mac[0] = 0;
+}
+
 int dmargs_nics(char *const *args, size_t n, struct dm_nic *out, int max)
 {
 	int found = 0;
@@ -171,6 +185,7 @@ int dmargs_nics(char *const *args, size_t n, struct dm_nic *out, int max)
 		}
 		out[found].devid = (unsigned)devid;
 		memcpy(out[found].tap, tap, strlen(tap) + 1); /* fits: checked above */
+		device_mac(args, n, id, out[found].mac);
 		found++;
 	}
 	return found;
@@ -357,12 +372,12 @@ static void apply_items(struct argv_list *a, size_t from, const char *items, int
 	argv_free(&words);
 }
 
-/* -serial /dev/hvc3 and friends follow the console prefix (tests point it at ptys). */
 /*
  * Qubes' toolstack adds pseudo-arguments that Qubes' init consumes and no QEMU takes (QEMU exits
  * on them): -qubes-audio:audiovm_xid=N (pulseaudio toward the audio VM), -qubes-net:client_ip=...
- * (a DHCP server for the guest). Whatever the overrides left of them is taken out here, each with
- * a line saying what the guest goes without, so a Qubes VM never dies of an argument.
+ * (a DHCP server for the guest, which network/dhcp serve from the toolstack's arguments). Whatever
+ * the overrides left of them is taken out here, each with a line, so a Qubes VM never dies of an
+ * argument.
  */
 static void take_qubes(struct argv_list *a, size_t from)
 {
@@ -379,8 +394,7 @@ static void take_qubes(struct argv_list *a, size_t from)
 				 "guest's sound card plays nowhere",
 				 arg);
 		else if (!strncmp(arg, "-qubes-net:", 11))
-			log_warn("dm-argv: %.200s taken out: stubinit serves no DHCP, so the guest "
-				 "needs its address configured another way",
+			log_info("dm-argv: %.200s taken out: stubinit's DHCP server serves it",
 				 arg);
 		else
 			log_error(
@@ -391,6 +405,7 @@ static void take_qubes(struct argv_list *a, size_t from)
 	}
 }
 
+/* -serial /dev/hvc3 and friends follow the console prefix (tests point it at ptys). */
 static const char *console_path(const struct dm_launch *l, const char *arg, char *buf, size_t len)
 {
 	const char *hvc = "/dev/hvc";

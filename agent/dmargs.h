@@ -60,11 +60,13 @@ struct dm_launch {
 struct dm_nic {
 	unsigned devid;
 	char tap[16];
+	char mac[18]; /* mac= of the -device on netdev=net<devid>, or "" */
 };
 
 /*
- * The emulated NICs of @args: every "-netdev type=tap,id=net<devid>,ifname=<tap>,...". Returns how
- * many were found (at most @max); a tap netdev without a usable id or ifname is logged and skipped.
+ * The emulated NICs of @args: every "-netdev type=tap,id=net<devid>,ifname=<tap>,...", with the
+ * MAC of the "-device <model>,...,netdev=net<devid>,mac=<mac>" that uses it. Returns how many were
+ * found (at most @max); a tap netdev without a usable id or ifname is logged and skipped.
  */
 int dmargs_nics(char *const *args, size_t n, struct dm_nic *out, int max);
 

@@ -3,6 +3,7 @@
  * network: topology from dm-argv and specs, applied through netlink/. See network.h.
  */
 #include "network.h"
+#include "dhcp.h"
 #include "monitor.h"
 #include "paths.h"
 #include "store.h"
@@ -52,6 +53,49 @@ static char *read_file(const char *path)
 
 static void on_device_deleted(struct json_object *ev, void *arg);
 
+/*
+ * Qubes' -qubes-net:client_ip=...,gw=...,netmask=...: stubinit's DHCP server on the bridge of the
+ * first emulated NIC (Qubes gives a VM one), for that NIC's MAC.
+ */
+static void serve_qubes_net(const struct dm_config *cfg, const struct dm_nic *nics, int n)
+{
+	struct dhcp_lease l = {0};
+	const char *arg = NULL, *mac = "";
+	char why[160], br[NET_NAME];
+
+	for (size_t i = 0; i < cfg->args.n && !arg; i++)
+		if (!strncmp(cfg->args.v[i], "-qubes-net:", 11))
+			arg = cfg->args.v[i] + 11;
+	if (!arg)
+		return;
+	if (dhcp_parse_qubes(arg, &l, why, sizeof(why)) < 0) {
+		log_error("network: %s; the guest gets no DHCP server", why);
+		return;
+	}
+	if (n < 1) {
+		log_error(
+			"network: -qubes-net: the guest has no emulated NIC (-netdev type=tap) to "
+			"serve its address on");
+		return;
+	}
+	if (n > 1)
+		log_warn("network: -qubes-net: %d emulated NICs; its address is served on NIC %u's "
+			 "bridge only",
+			 n, nics[0].devid);
+	mac = nics[0].mac;
+	for (unsigned i = 0; !*mac && i < cfg->nvif && i < 32; i++)
+		if (cfg->vif[i].devid == nics[0].devid)
+			mac = cfg->vif[i].mac;
+	if (net_parse_mac(mac, l.mac) < 0) {
+		log_error("network: -qubes-net: NIC %u has no usable MAC ('%s' in its -device, or "
+			  "device/vif/%u/mac); the guest gets no DHCP server",
+			  nics[0].devid, mac, nics[0].devid);
+		return;
+	}
+	net_default_bridge(nics[0].devid, br);
+	dhcp_serve(br, &l);
+}
+
 unsigned network_setup(const struct dm_config *cfg, const struct network_opts *o)
 {
 	struct dm_nic nics[MAX_NICS];
@@ -66,6 +110,8 @@ unsigned network_setup(const struct dm_config *cfg, const struct network_opts *o
 	if (!file && errno != ENOENT)
 		log_errno(LV_ERROR, errno, "network: cannot read %s", o->spec_file);
 	monitor_subscribe("DEVICE_DELETED", on_device_deleted, NULL);
+	if (n < 1)
+		serve_qubes_net(cfg, nics, 0); /* says so, if Qubes asked for an address */
 	if (!n && !*inline_spec && !file)
 		return 0;
 	for (unsigned i = 0; i < cfg->nvif; i++) {
@@ -102,6 +148,8 @@ unsigned network_setup(const struct dm_config *cfg, const struct network_opts *o
 	failed = net_apply(&topo);
 	log_info("network: %zu item(s): %u failed, %u waiting, %u bad spec line(s)", topo.n, failed,
 		 net_pending(), bad);
+	if (n > 0)
+		serve_qubes_net(cfg, nics, n);
 	return failed + bad;
 }
 

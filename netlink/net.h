@@ -67,6 +67,8 @@ void net_topology_free(struct net_topology *t);
 
 /* The default topology for the emulated NIC @devid whose tap QEMU opens as @tap. */
 int net_default_nic(struct net_topology *t, unsigned devid, const char *tap);
+/* The name of the bridge the default topology gives NIC @devid. */
+void net_default_bridge(unsigned devid, char name[NET_NAME]);
 
 /* The MAC the toolstack gave the netfront of @devid (when sysfs has no nodename to match). */
 void net_vif_mac(unsigned devid, const unsigned char mac[6]);

@@ -171,13 +171,18 @@ unsigned net_spec_parse(struct net_topology *t, const char *text, const char *or
 	return bad;
 }
 
+void net_default_bridge(unsigned devid, char name[NET_NAME])
+{
+	snprintf(name, NET_NAME, "br%u", devid % 100000);
+}
+
 int net_default_nic(struct net_topology *t, unsigned devid, const char *tap)
 {
 	char vif[NET_NAME], br[NET_NAME];
 	struct net_item items[5] = {0};
 
 	snprintf(vif, sizeof(vif), "vif:%u", devid % 100000);
-	snprintf(br, sizeof(br), "br%u", devid % 100000);
+	net_default_bridge(devid, br);
 	/* The bridge must not own the guest's MAC, or it keeps the guest's frames for itself:
 	 * both ports get locally administered addresses of their own. */
 	items[0] = (struct net_item){.kind = NI_BRIDGE};

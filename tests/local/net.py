@@ -86,11 +86,12 @@ def nic_args(devids, usb=()):
     return a
 
 
-def net_env(devids, usb=(), extra='', files=None):
+def net_env(devids, usb=(), extra='', files=None, more=()):
     env = Env(guest=None)
     xsd = env.__enter__()
     vifs = {d: '00:16:3e:00:01:%02x' % d for d in devids}
-    guest_store(xsd, args=GUEST[:7] + nic_args(devids, usb) + MACHINE, consoles=(), vifs=vifs)
+    guest_store(xsd, args=GUEST[:7] + nic_args(devids, usb) + MACHINE + list(more), consoles=(),
+                vifs=vifs)
     s = Stubinit(BUILD, xsd, cmdline='console=hvc0 %s %s' % (QEMU_KEYS, extra), files=files)
     s.start()
     return env, xsd, s, vifs
@@ -234,3 +235,110 @@ def net_eight_nics():
     finally:
         qemu_down(env, s, Ptys(ns=()))
         net.close()
+
+
+# The guest's side of DHCP, from dom0's end of the NIC (frames pass the stubdomain's bridge): a
+# flood of what a hostile guest sends (every truncation, options running past the end, lengths
+# that lie, fragments, a relay, strangers' MACs, server messages), none of which may get an
+# answer, then one good DISCOVER that must.
+DHCP_HOSTILE = """
+import os, random, socket, struct, sys, time
+ifname, guest = sys.argv[1], bytes.fromhex(sys.argv[2].replace(':', ''))
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+s.bind((ifname, 0))
+s.settimeout(0.05)
+def csum(h):
+    t = sum(struct.unpack('>10H', h))
+    while t >> 16:
+        t = (t & 0xffff) + (t >> 16)
+    return struct.pack('>H', ~t & 0xffff)
+def frame(opts, mac=guest, flags=0x8000, giaddr=bytes(4), frag=0, cut=None):
+    bp = (bytes([1, 1, 6, 0]) + os.urandom(4) + struct.pack('>HH', 0, flags) + bytes(12) +
+          giaddr + mac + bytes(10) + bytes(192) + bytes([99, 130, 83, 99]) + bytes(opts))
+    udp = struct.pack('>HHHH', 68, 67, 8 + len(bp), 0) + bp
+    h = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, frag, 64, 17, 0, bytes(4),
+                    b'\\xff' * 4)
+    ip = h[:10] + csum(h) + h[12:] + udp
+    if cut is not None:
+        ip = ip[:cut]
+    return b'\\xff' * 6 + mac + b'\\x08\\x00' + ip
+def replies(wait):
+    got, end = [], time.time() + wait
+    while time.time() < end:
+        try:
+            f = s.recv(2048)
+        except socket.timeout:
+            continue
+        if len(f) > 42 and f[23] == 17 and f[34:36] == b'\\x00\\x43':
+            got.append(f)
+    return got
+stranger = bytes.fromhex('02aabbccddee')
+discover = [53, 1, 1, 255]
+bad = [frame(discover, cut=c) for c in range(0, len(frame(discover)) - 14, 7)]
+bad += [frame([53, 1, 1, 12, 250, 1, 2]), frame([53, 2, 1, 1, 255]), frame([12, 1, 120, 255]),
+        frame([53, 1, 2, 255]), frame([53, 1, 5, 255]), frame([53, 1, 0, 255]),
+        frame(discover, mac=stranger), frame(discover, giaddr=bytes([10, 0, 0, 1])),
+        frame(discover, frag=0x2000), frame([53, 1, 3, 255]),
+        frame([53, 1, 3, 50, 4, 10, 137, 0, 5, 54, 4, 10, 0, 0, 1, 255])]
+bad += [frame(list(os.urandom(random.randrange(0, 64)))) for _ in range(200)]
+n = 0
+for i in range(20):
+    for f in bad:
+        s.send(f)
+        n += 1
+got = [f for f in replies(1.0)]
+print('sent %d hostile frames, %d replies' % (n, len(got)), flush=True)
+s.send(frame(discover))
+got = replies(3.0)
+offers = [f for f in got if f[42 + 28:42 + 34] == guest]
+print('good DISCOVER: %d replies, %d for the guest' % (len(got), len(offers)), flush=True)
+sys.exit(0 if len(offers) == 1 and n > 0 else 1)
+"""
+
+# busybox udhcpc's script: what the lease said, one line.
+UDHCPC_SCRIPT = """#!/bin/sh
+[ "$1" = bound ] && echo "bound ip=$ip mask=$subnet router=$router dns=$dns server=$serverid lease=$lease"
+exit 0
+"""
+
+
+@test
+def net_qubes_dhcp_one_lease_to_the_guest_only():
+    qubes = ('-qubes-net:client_ip=10.137.0.5,gw=10.137.0.1,netmask=255.255.255.0,'
+             'dns_0=10.139.1.1,dns_1=10.139.1.2')
+    guest_mac = '00:16:3e:aa:00:00'  # nic_args' -device mac= for NIC 0
+    net = Dom0Net()
+    env, xsd, s, vifs = net_env([0], more=[qubes])
+    script = '/tmp/stubinit-udhcpc-%d.sh' % os.getpid()
+    try:
+        s.wait_log(r'dm-argv: -qubes-net:client_ip=10.137.0.5,.* taken out: stubinit.s DHCP '
+                   r'server serves it')
+        s.wait_log(r'dhcp: serving 10.137.0.5 on br0 to 00:16:3e:aa:00:00 only \(router and '
+                   r'server 10.137.0.1, 2 DNS server\(s\)\)')
+        wait_status(xsd, 'running', timeout=30)
+        peer = net.vif(s, 0, vifs[0])
+        s.wait_log(r'network: every item applied')
+        # dom0's end of the NIC stands in for the guest: it sends from the guest's MAC.
+        r = net.run('ip', 'link', 'set', peer, 'address', guest_mac)
+        eq(r.returncode, 0, r.stderr)
+        r = net.run('python3', '-c', DHCP_HOSTILE, peer, guest_mac)
+        eq(r.returncode, 0, 'hostile flood, then a DISCOVER: %s %s' % (r.stdout, r.stderr))
+        check(re.search(r'sent [1-9]\d* hostile frames, 0 replies', r.stdout), r.stdout)
+        check(s._alive(), 'stubinit died under the flood')
+        with open(script, 'w') as f:
+            f.write(UDHCPC_SCRIPT)
+        os.chmod(script, 0o755)
+        r = net.run('busybox', 'udhcpc', '-f', '-q', '-n', '-i', peer, '-t', '5', '-T', '1',
+                    '-s', script)
+        eq(r.returncode, 0, 'udhcpc got no lease: %s %s' % (r.stdout, r.stderr))
+        eq(re.search(r'^bound .*', r.stdout, re.M).group(0),
+           'bound ip=10.137.0.5 mask=255.255.255.0 router=10.137.0.1 '
+           'dns=10.139.1.1 10.139.1.2 server=10.137.0.1 lease=864000', 'the lease')
+        s.wait_log(r'dhcp: br0: REQUEST -> ACK 10.137.0.5')
+        dhcp_lines = len(re.findall(r'dhcp: ', s.log()))
+        check(dhcp_lines < 60, '%d dhcp lines: the flood reached the log' % dhcp_lines)
+    finally:
+        qemu_down(env, s, Ptys(ns=()))
+        net.close()
+        if os.path.exists(script):
+            os.unlink(script)

@@ -207,7 +207,7 @@ TEST(dmargs_qubes_arguments_taken_out)
 				       "starts no audio helper");
 	CHECK_CONTAINS(capture_text(),
 		       "dm-argv: -qubes-net:client_ip=10.137.0.5,gw=10.137.0.1,"
-		       "netmask=255.255.255.255 taken out: stubinit serves no DHCP");
+		       "netmask=255.255.255.255 taken out: stubinit's DHCP server serves it");
 	CHECK_CONTAINS(capture_text(), "dm-argv: -qubes-future:x: a Qubes argument that no QEMU "
 				       "takes and stubinit does not know; taken out");
 	argv_free(&out);
