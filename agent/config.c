@@ -152,9 +152,13 @@ int config_read(struct dm_config *cfg)
 	cfg->console2_output = v != NULL;
 	free(v);
 	cfg->nvbd = count_children("device/vbd");
+	/* Qubes' libxl attaches a guest's PCI devices to the stubdomain before it runs; upstream's
+	 * only after QEMU serves (then this is 0 and they come as hot-plugs). */
+	cfg->npci = count_children("device/pci");
 	read_vifs(cfg);
-	log_info("config: guest %u (%s): %u consoles, %u disks, %u NICs%s", cfg->target, cfg->vm,
-		 cfg->consoles, cfg->nvbd, cfg->nvif, cfg->restore ? ", restoring" : "");
+	log_info("config: guest %u (%s): %u consoles, %u disks, %u NICs, %u PCI frontends%s",
+		 cfg->target, cfg->vm, cfg->consoles, cfg->nvbd, cfg->nvif, cfg->npci,
+		 cfg->restore ? ", restoring" : "");
 	if (cfg->restore != cfg->console2_output)
 		log_warn("config: dm-argv %s a restore but device/console/2/output %s",
 			 cfg->restore ? "asks for" : "does not ask for",

@@ -23,6 +23,7 @@ struct dm_config {
 	unsigned consoles;     /* device/console/N entries */
 	bool console2_output;  /* device/console/2/output exists: dom0 streams a restore */
 	unsigned nvbd, nvif;   /* entries under device/vbd and device/vif */
+	unsigned npci;	       /* entries under device/pci at boot */
 	struct {
 		unsigned devid;
 		char mac[18]; /* device/vif/<devid>/mac, or "" */

@@ -389,9 +389,8 @@ static void take_qubes(struct argv_list *a, size_t from)
 			continue;
 		}
 		if (!strncmp(arg, "-qubes-audio:", 13))
-			log_warn("dm-argv: %.200s taken out: stubinit starts no audio helper, so "
-				 "the "
-				 "guest's sound card plays nowhere",
+			log_info("dm-argv: %.200s taken out: the audio lines say what the guest's "
+				 "sound gets",
 				 arg);
 		else if (!strncmp(arg, "-qubes-net:", 11))
 			log_info("dm-argv: %.200s taken out: stubinit's DHCP server serves it",
@@ -501,6 +500,86 @@ static int push_own(const struct dm_launch *l, struct argv_list *out)
 	return err;
 }
 
+/* The emulated sound cards QEMU's -device takes (the codecs of intel-hda among them). */
+static const char *const sound_models[] = {
+	"intel-hda", "ich9-intel-hda", "hda-duplex", "hda-micro", "hda-output", "ac97",
+	"es1370",    "sb16",	       "adlib",	     "gus",	  "cs4231a",	NULL};
+
+/* The model of "-device <model>,..." at @i when it is a sound card, or NULL. */
+static const char *sound_card_at(char *const *args, size_t n, size_t i)
+{
+	size_t len;
+
+	if (i + 1 >= n || strcmp(args[i], "-device"))
+		return NULL;
+	len = strcspn(args[i + 1], ",");
+	for (const char *const *m = sound_models; *m; m++)
+		if (strlen(*m) == len && !strncmp(args[i + 1], *m, len))
+			return *m;
+	return NULL;
+}
+
+const char *dmargs_sound_card(char *const *args, size_t n)
+{
+	const char *m = NULL;
+
+	for (size_t i = 0; i < n && !m; i++)
+		m = sound_card_at(args, n, i);
+	return m;
+}
+
+int dmargs_qubes_audio(char *const *args, size_t n, unsigned *xid)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *a = args[i], *v;
+		unsigned long x;
+		char *end;
+
+		if (strncmp(a, "-qubes-audio:", 13))
+			continue;
+		/* "-qubes-audio:audiovm_xid=N", the item anywhere in a comma-separated list */
+		for (v = a + 12; v; v = strchr(v + 1, ','))
+			if (!strncmp(v + 1, "audiovm_xid=", 12))
+				break;
+		if (!v)
+			return -1;
+		errno = 0;
+		x = strtoul(v + 13, &end, 10);
+		if (end == v + 13 || (*end && *end != ',') || errno || x >= 0x7ff0 || v[13] == '-')
+			return -1;
+		*xid = (unsigned)x;
+		return 1;
+	}
+	return 0;
+}
+
+/* The audio helper serves: QEMU's sound cards play into its socket (PulseAudio's protocol), with
+ * the buffer settings Qubes gives intel-hda. */
+static void add_audio(struct argv_list *a, size_t from, const char *sock)
+{
+	bool hda = false;
+
+	for (size_t i = from; i + 1 < a->n; i++) {
+		const char *m = sound_card_at(a->v, a->n, i);
+		char *v;
+
+		if (!m)
+			continue;
+		hda |= !strcmp(m, "intel-hda") || !strcmp(m, "ich9-intel-hda");
+		/* the controllers take no audiodev; their codecs and the other cards do */
+		if (strstr(m, "intel-hda") || strstr(a->v[i + 1], "audiodev="))
+			continue;
+		if (asprintf(&v, "%s,audiodev=" DM_AUDIODEV, a->v[i + 1]) < 0)
+			continue;
+		free(a->v[i + 1]);
+		a->v[i + 1] = v;
+	}
+	argv_push(a, "-audiodev");
+	argv_pushf(a, "pa,id=" DM_AUDIODEV ",server=unix:%s%s", sock,
+		   hda ? ",timer-period=1000,out.buffer-length=8000,in.latency=80000" : "");
+	log_info("audio: QEMU plays into the audio helper's socket %s", sock);
+}
+
 int dmargs_build(const struct dm_launch *l, char *const *args, size_t n, struct argv_list *out)
 {
 	size_t from;
@@ -545,6 +624,8 @@ int dmargs_build(const struct dm_launch *l, char *const *args, size_t n, struct 
 	if (l->replace && *l->replace)
 		apply_items(out, from, l->replace, 1);
 	take_qubes(out, from);
+	if (l->audio_socket)
+		add_audio(out, from, l->audio_socket);
 	if (l->append && *l->append) {
 		size_t before = out->n;
 

@@ -48,6 +48,9 @@ struct dm_launch {
 	int incoming_fd;	    /* fd QEMU gets the restore stream on, or -1 */
 	const char *kernel,
 		*initrd; /* direct kernel boot: -kernel, -initrd after dm-argv, or NULL */
+	/* the audio helper's socket: -audiodev pa,id=DM_AUDIODEV,server=unix:<it> and the sound
+	 * cards' audiodev=; NULL: none */
+	const char *audio_socket;
 	/* Taps stubinit opened for QEMU: "-netdev type=tap,...,ifname=<name>" becomes fd=<fd>. */
 	const struct dm_tapfd {
 		char name[16];
@@ -73,6 +76,15 @@ int dmargs_nics(char *const *args, size_t n, struct dm_nic *out, int max);
 /* Whether @args asks for direct kernel boot without a kernel: "-append" and no "-kernel" (Qubes'
  * toolstack, whose kernel is on a disk of the stubdomain's). */
 int dmargs_wants_kernel(char *const *args, size_t n);
+
+/* The -audiodev id QEMU's sound cards play into when an audio helper serves. */
+#define DM_AUDIODEV "stubinit-audio"
+
+/* The first emulated sound card of @args ("-device intel-hda", "-device ac97", ...) or NULL. */
+const char *dmargs_sound_card(char *const *args, size_t n);
+
+/* Qubes' "-qubes-audio:audiovm_xid=N": 1 with *@xid set, 0 when absent, -1 when malformed. */
+int dmargs_qubes_audio(char *const *args, size_t n, unsigned *xid);
 
 /* Whether @args asks for a restore (holds the placeholder). */
 int dmargs_wants_restore(char *const *args, size_t n);

@@ -230,12 +230,14 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 		{.name = "qemu-user",
 		 .type = KT_STRING,
 		 .def =
-			 "65534:65534",
+			 "auto",
 		 .since = "0.1",
 		 .help = "uid:gid QEMU runs as, with no capabilities and no new privileges; "
 			 "root keeps it privileged (for debugging, and for guests with PCI "
 			 "passthrough: QEMU reads config space that Linux shows only to "
-			 "CAP_SYS_ADMIN)"},
+			 "CAP_SYS_ADMIN); auto (0.3): root when the stubdomain has a PCI "
+			 "frontend at boot (Qubes' libxl attaches a guest's PCI devices before "
+			 "the stubdomain runs), 65534:65534 otherwise"},
 	[K_QEMU_SANDBOX] =
 		{.name = "qemu-sandbox",
 		 .type = KT_CHOICE,
@@ -279,6 +281,22 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 			      .help = "grant pages the stubdomain may allocate through gntalloc, "
 				      "written to xen_gntalloc's limit at boot (Qubes' GUI needs "
 				      "more than the kernel's 1024); 0 leaves the kernel's"},
+	[K_AUDIO_HELPER] = {.name = "audio-helper",
+			    .type = KT_STRING,
+			    .def = "",
+			    .since = "0.3",
+			    .help = "for Qubes' -qubes-audio:audiovm_xid=N with a sound card: a "
+				    "program of the image, run as <helper> <N> <socket> before "
+				    "QEMU and restarted when it exits, that serves PulseAudio's "
+				    "protocol on <socket> toward audio VM N; QEMU gets -audiodev "
+				    "pa on it. Empty: the sound card plays nowhere (logged)"},
+	[K_AUDIO_WAIT] = {.name = "audio-wait",
+			  .type = KT_DURATION,
+			  .def = "10s",
+			  .since = "0.3",
+			  .help = "how long QEMU's start waits for the audio helper's socket; "
+				  "then QEMU starts without audio",
+			  .max = 120000},
 };
 
 /* Renamed keys: old name, new name, version of the rename. Old names keep working for a while. */

@@ -10,6 +10,7 @@
  * setup error is reported and the failure policy applies (crash-guest powers the stubdomain off
  * cleanly); once serving, nothing may end PID 1: every error is logged and survived.
  */
+#include "audio.h"
 #include "boot.h"
 #include "config.h"
 #include "dom0.h"
@@ -167,6 +168,16 @@ static void device_paths(void *arg)
 	uevent_start(qemu_privileged(), opt.qemu.user);
 }
 
+static void audio_ready(const char *socket, void *arg)
+{
+	const char *why;
+
+	(void)arg;
+	opt.qemu.audio_socket = socket;
+	if ((why = qemu_start(&cfg, &consoles, &opt.qemu)))
+		policy_fail_early(why);
+}
+
 /* What the toolstack asked for, in the order it must be ready: NULL, or why it failed. */
 static const char *start_device_model(void)
 {
@@ -185,7 +196,9 @@ static const char *start_device_model(void)
 	    (why = xsproxy_start(XENSTORE_SOCK, opt.xenstore_filter, cfg.domid, cfg.target)))
 		return why;
 	monitor_on_running(device_paths, NULL);
-	return qemu_start(&cfg, &consoles, &opt.qemu);
+	/* QEMU starts once the audio helper serves (at once when there is none) */
+	audio_start(&cfg, &opt.audio, audio_ready, NULL);
+	return NULL;
 }
 
 /* xenstore is there: what the toolstack wants, then QEMU. */

@@ -75,6 +75,10 @@ void options_read(struct options *o)
 		.timeout_ms = key(K_COMMAND_TIMEOUT)->num,
 		.timeout_text = key(K_COMMAND_TIMEOUT)->str,
 	};
+	o->audio = (struct audio_opts){
+		.helper = key(K_AUDIO_HELPER)->str,
+		.wait_ms = key(K_AUDIO_WAIT)->num,
+	};
 	o->network = (struct network_opts){
 		.spec = key(K_NETWORK)->str,
 		.spec_file = key(K_NETWORK_FILE)->str,

@@ -8,6 +8,7 @@
 #ifndef STUBINIT_OPTIONS_H
 #define STUBINIT_OPTIONS_H
 
+#include "audio.h"
 #include "dom0.h"
 #include "hotplug.h"
 #include "monitor.h"
@@ -34,6 +35,7 @@ struct options {
 	struct dom0_opts dom0;
 	struct hotplug_opts hotplug;
 	struct network_opts network;
+	struct audio_opts audio;
 };
 
 void options_read(struct options *o);

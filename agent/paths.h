@@ -20,6 +20,10 @@
 #define QEMU_DIR RUN_DIR "/qemu"
 /* Direct kernel boot: the kernel disk, mounted read-only (QEMU reads vmlinuz and initramfs). */
 #define KERNEL_DIR RUN_DIR "/kernel"
+/* Qubes' audio: the image's helper serves PulseAudio's protocol on AUDIO_SOCK (root's directory;
+ * stubinit makes the socket reachable for QEMU once it listens). */
+#define AUDIO_DIR  RUN_DIR "/audio"
+#define AUDIO_SOCK AUDIO_DIR "/native"
 /* Writing "vif-<devid>" here detaches the netfront driver from the stubdomain's PV NIC <devid>. */
 #define VIF_UNBIND "/sys/bus/xen/drivers/vif/unbind"
 /* The image's own stubinit.* keys (the command line's syntax), read before the command line. */

@@ -514,12 +514,24 @@ static const char *prepare(struct spawn *sp, const struct dm_config *cfg,
 		.qmp_sock = SESSION_SOCK,
 		.vnc = o->vnc,
 		.incoming_fd = cfg->restore && cons->in.fd >= 0 ? INCOMING_FD : -1,
+		.audio_socket = o->audio_socket,
 	};
 	const char *why;
 
-	sp->deprivilege = parse_user(o->user, &sp->uid, &sp->gid);
+	if (!strcmp(o->user, "auto") && cfg->npci) {
+		log_info(
+			"QEMU keeps root (stubinit.qemu-user=auto): the stubdomain has %u PCI "
+			"frontend(s) at boot, and passing a device through reads config space that "
+			"Linux shows only to CAP_SYS_ADMIN",
+			cfg->npci);
+		sp->deprivilege = 0;
+	} else {
+		sp->deprivilege = parse_user(strcmp(o->user, "auto") ? o->user : QEMU_USER_AUTO,
+					     &sp->uid, &sp->gid);
+	}
 	if (sp->deprivilege < 0) {
-		log_error("key stubinit.qemu-user=%s: expected uid:gid (not 0) or root", o->user);
+		log_error("key stubinit.qemu-user=%s: expected uid:gid (not 0), root or auto",
+			  o->user);
 		return "stubinit.qemu-user is malformed";
 	}
 	/* QEMU's own directory (0700, given to its user below). */

@@ -17,6 +17,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/* The user QEMU runs as under stubinit.qemu-user=auto when the guest has no PCI devices at boot. */
+#define QEMU_USER_AUTO "65534:65534"
+
 /* The fd number QEMU finds the restore stream on; its taps follow from TAP_FD0. */
 #define INCOMING_FD 3
 #define TAP_FD0	    4
@@ -34,11 +37,12 @@ struct qemu_opts {
 	const char *datadir, *extra;	     /* -L; flags before the toolstack's */
 	const char *drop, *replace, *append; /* the overrides (agent/dmargs.h) */
 	const char *console_prefix;
-	const char *user; /* "uid:gid", or "root" */
+	const char *user; /* "uid:gid", "root" or "auto" */
 	enum qemu_sandbox sandbox;
-	bool vnc;		 /* -vnc on QEMU's own socket */
-	bool xenstore_filter;	 /* xenstore only through XENSTORE_SOCK, no xenbus */
-	const char *kernel_disk; /* direct kernel boot: the disk with vmlinuz (and initramfs) */
+	bool vnc;		  /* -vnc on QEMU's own socket */
+	bool xenstore_filter;	  /* xenstore only through XENSTORE_SOCK, no xenbus */
+	const char *kernel_disk;  /* direct kernel boot: the disk with vmlinuz (and initramfs) */
+	const char *audio_socket; /* set by main.c once the audio helper serves, or NULL */
 };
 
 /*

@@ -119,11 +119,16 @@ static void pci_appeared(const char *slot, const char *driver)
 	/* xen-pci-passthrough reads the device's capabilities from sysfs, past the first 64 bytes
 	 * of its config space, which Linux shows only to CAP_SYS_ADMIN. */
 	if (!ue.qemu_privileged)
-		log_error("pci: %s: QEMU runs deprivileged (key stubinit.qemu-user=%s), and Linux "
-			  "shows a process without CAP_SYS_ADMIN only the first 64 bytes of a PCI "
-			  "device's config space: QEMU's xen-pci-passthrough will fail on its "
-			  "capabilities; a guest with PCI devices needs stubinit.qemu-user=root",
-			  slot, ue.qemu_user);
+		log_error(
+			"pci: %s: QEMU runs deprivileged (key stubinit.qemu-user=%s%s), and "
+			"Linux shows a process without CAP_SYS_ADMIN only the first 64 bytes of a "
+			"PCI device's config space: QEMU's xen-pci-passthrough will fail on its "
+			"capabilities; a guest with PCI devices needs stubinit.qemu-user=root",
+			slot, ue.qemu_user,
+			strcmp(ue.qemu_user, "auto") ? ""
+						     : ": no PCI frontend at boot, as upstream "
+						       "libxl attaches PCI devices after QEMU "
+						       "started");
 	if (!driver)
 		return;
 	/* QEMU passes it through; a stubdomain driver on it would fight QEMU. */

@@ -2,7 +2,8 @@
 /*
  * Fuzz target: dm-argv decoding. The input is split at newlines: the first three lines are the
  * drop, replace and append overrides, the rest QEMU's arguments (numbered keys are derived from
- * them too, to exercise the numeric sort).
+ * them too, to exercise the numeric sort). Qubes' direct kernel boot and audio are answered as
+ * stubinit answers them.
  */
 #include "fuzz.h"
 #include "agent/dmargs.h"
@@ -20,6 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dm_nic nics[8];
 	unsigned nn = 0;
 	const char *bad;
+	unsigned xid;
 	int i = 0;
 
 	if (!text)
@@ -49,6 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		l.kernel = "/k/vmlinuz";
 		l.initrd = "/k/initramfs";
 	}
+	/* As for Qubes' audio: a helper serves when the arguments ask for one. */
+	if (dmargs_qubes_audio(args.v, args.n, &xid) > 0 && dmargs_sound_card(args.v, args.n))
+		l.audio_socket = "/s";
 	if (dmargs_build(&l, args.v, args.n, &out) == 0)
 		argv_free(&out);
 	dmargs_nics(args.v, args.n, nics, 8);

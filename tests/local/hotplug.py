@@ -181,13 +181,17 @@ def pci_device_hot_plugged_is_taken_from_stubdomain_drivers():
     # The device is QEMU's: stubinit logs it and unbinds the driver the uevent names. QEMU runs
     # deprivileged here, which xen-pci-passthrough cannot work with (Linux shows a process without
     # CAP_SYS_ADMIN only 64 bytes of config space): stubinit says so, naming the key. With
-    # qemu-user=root (a second stubinit) it does not. A process's look-alike message is ignored.
+    # qemu-user=root (a second stubinit) it does not, nor with the default, auto, when the
+    # stubdomain has a PCI frontend at boot (a third: Qubes' libxl attaches PCI devices before the
+    # stubdomain runs). A process's look-alike message is ignored.
     slot, driver = host_pci_device()
     unbind = '/fake-sys/bus/pci/devices/%s/driver/unbind' % slot
-    for user in ('', 'root'):
+    for user, pci_at_boot in (('', False), ('root', False), ('', True)):
         env = Env(guest=None)
         xsd = env.__enter__()
         guest_store(xsd, args=GUEST[:7] + MACHINE, consoles=())
+        if pci_at_boot:
+            xsd.write('/local/domain/%d/device/pci/0/state' % DOMID, '1')
         ptys = Ptys(ns=())
         s = Stubinit(BUILD, xsd, cmdline='console=hvc0 ' + QEMU_KEYS +
                      (' stubinit.qemu-user=' + user if user else ''),
@@ -205,8 +209,15 @@ def pci_device_hot_plugged_is_taken_from_stubdomain_drivers():
                 eq(f.read(), slot, 'written to driver/unbind')
             check('0000:00:1f.7' not in s.log(), 'the forged uevent was acted on')
             warned = re.search(r'pci: %s: QEMU runs deprivileged \(key stubinit.qemu-user='
-                               r'65534:65534\).* needs stubinit.qemu-user=root' % slot, s.log())
-            check(bool(warned) == (user != 'root'), 'qemu-user=%r: warning %s' % (
-                user or 'default', 'logged' if warned else 'missing'))
+                               r'auto: no PCI frontend at boot, as upstream libxl attaches PCI '
+                               r'devices after QEMU started\).* needs stubinit.qemu-user=root'
+                               % slot, s.log())
+            check(bool(warned) == (user != 'root' and not pci_at_boot),
+                  'qemu-user=%r, PCI frontend at boot %s: warning %s' % (
+                      user or 'default', pci_at_boot, 'logged' if warned else 'missing'))
+            kept = re.search(r'QEMU keeps root \(stubinit.qemu-user=auto\): the stubdomain has '
+                             r'1 PCI frontend\(s\) at boot', s.log())
+            check(bool(kept) == pci_at_boot, 'auto with a PCI frontend at boot: %s' % (
+                'root' if kept else 'deprivileged'))
         finally:
             qemu_down(env, s, ptys)

@@ -394,3 +394,76 @@ def direct_kernel_boot_without_a_kernel_is_named():
                 qemu_down(env, s, ptys)
     finally:
         disk.close()
+
+
+# An audio helper as stubinit.audio-helper runs it (`<helper> <audio VM> <socket>`): it notes its
+# arguments, binds the socket late and listens later still (stubinit must wait, not give up on a
+# refused connection), and exits after its first connection, so stubinit restarts it. MODE never:
+# it binds and never listens.
+AUDIO_HELPER = """#!/usr/bin/python3
+import socket, sys, time
+open('/run/audio-helper.args', 'a').write(' '.join(sys.argv[1:]) + '\\n')
+s = socket.socket(socket.AF_UNIX)
+time.sleep(0.3)
+s.bind(sys.argv[2])
+time.sleep(0.2)
+if '%s' != 'never':
+    s.listen(1)
+    s.accept()
+    sys.exit(0)
+time.sleep(1000)
+"""
+AUDIO_ARGS = GUEST + ['-device', 'intel-hda', '-device', 'hda-duplex', '-qubes-audio:audiovm_xid=3']
+FAKE_QEMU = '#!/bin/sh\nexec sleep 1000\n'
+
+
+@test
+def qemu_audio_helper_for_qubes_audio():
+    # QEMU here is a stand-in that never greets: what is checked is stubinit's side, the helper
+    # and QEMU's command line (Debian's QEMU and the stubdomain's have no PulseAudio driver).
+    for mode, key in (('listen', '/audio-helper'), ('never', '/audio-helper'), ('', '')):
+        env, xsd, s, ptys = qemu_env(
+            args=AUDIO_ARGS + MACHINE,
+            extra='stubinit.qemu=/fake-qemu stubinit.qemu-greeting-timeout=60s '
+                  'stubinit.on-qemu-exit=stay stubinit.audio-wait=1500ms '
+                  'stubinit.audio-helper=' + key,
+            files={'/fake-qemu': (FAKE_QEMU, 0o755),
+                   '/audio-helper': (AUDIO_HELPER % mode, 0o755)})
+        try:
+            cmd = s.wait_log(r'QEMU command line: .*').group(0)
+            check('qubes' not in cmd, 'a Qubes argument reached QEMU: ' + cmd)
+            if mode == 'listen':
+                s.wait_log(r'audio: started /audio-helper 3 /run/stubinit/audio/native')
+                s.wait_log(r'audio: the helper serves /run/stubinit/audio/native; QEMU plays '
+                           r'into it')
+                check(' -device intel-hda -device hda-duplex,audiodev=stubinit-audio ' in cmd and
+                      cmd.endswith(' -audiodev pa,id=stubinit-audio,server=unix:/run/stubinit/'
+                                   'audio/native,timer-period=1000,out.buffer-length=8000,'
+                                   'in.latency=80000'), cmd)
+                eq(os.stat(s.root_path('/run/stubinit/audio/native')).st_mode & 0o777, 0o666,
+                   'the socket reachable for QEMU')
+                # the helper exited after stubinit's connection: restarted, with its arguments
+                s.wait_log(r'audio: the helper /audio-helper exited with status 0; restarting '
+                           r'it in 1000 ms')
+                s.wait_log(r'audio: started /audio-helper 3 ', count=2, timeout=5)
+                end = time.monotonic() + 5
+                while time.monotonic() < end:
+                    with open(s.root_path('/run/audio-helper.args')) as f:
+                        lines = f.read().splitlines()
+                    if len(lines) == 2:
+                        break
+                    time.sleep(0.1)
+                eq(lines, ['3 /run/stubinit/audio/native'] * 2, 'the helper\'s arguments')
+            elif mode == 'never':
+                s.wait_log(r'audio: the helper.s socket /run/stubinit/audio/native took no '
+                           r'connection within 1500 ms \(stubinit.audio-wait\); QEMU starts '
+                           r'without audio and the helper is stopped')
+                s.wait_log(r'audio: the helper killed by signal 15')
+                check('-audiodev' not in cmd and 'audiodev=' not in cmd, cmd)
+            else:
+                s.wait_log(r'audio: the guest.s intel-hda plays nowhere: '
+                           r'-qubes-audio:audiovm_xid=3 asks for audio, and '
+                           r'stubinit.audio-helper names no helper in this image')
+                check('-audiodev' not in cmd, cmd)
+        finally:
+            qemu_down(env, s, ptys)

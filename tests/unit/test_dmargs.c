@@ -203,8 +203,8 @@ TEST(dmargs_qubes_arguments_taken_out)
 	j = joined(&out);
 	CHECK(!strstr(j, "qubes"));
 	CHECK_CONTAINS(j, "-xen-domid 5 -name vm");
-	CHECK_CONTAINS(capture_text(), "dm-argv: -qubes-audio:audiovm_xid=0 taken out: stubinit "
-				       "starts no audio helper");
+	CHECK_CONTAINS(capture_text(), "dm-argv: -qubes-audio:audiovm_xid=0 taken out: the audio "
+				       "lines say what the guest's sound gets");
 	CHECK_CONTAINS(capture_text(),
 		       "dm-argv: -qubes-net:client_ip=10.137.0.5,gw=10.137.0.1,"
 		       "netmask=255.255.255.255 taken out: stubinit's DHCP server serves it");
@@ -307,5 +307,47 @@ TEST(dmargs_taps_become_fds)
 	CHECK_CONTAINS(joined(&out), "-netdev type=tap,id=net0,fd=4 ");
 	/* A tap stubinit holds no fd for keeps its name. */
 	CHECK_CONTAINS(joined(&out), "-netdev tap,id=net1,ifname=vif7.1-emu,script=no");
+	argv_free(&out);
+}
+
+/* Qubes' audio: the VM's domid, the sound card, and QEMU's arguments once a helper serves. */
+TEST(dmargs_qubes_audio)
+{
+	char *hda[] = {"-device", "intel-hda", "-device", "hda-duplex",
+		       "-qubes-audio:audiovm_xid=3"};
+	char *ac97[] = {"-device", "ac97,addr=5", "-device", "es1370,audiodev=own",
+			"-qubes-audio:x=1,audiovm_xid=12"};
+	char *bad[] = {"-qubes-audio:audiovm_xid=-1", "-qubes-audio:audiovm=2", "-qubes-audio:"};
+	char *none[] = {"-device", "e1000", "-soundhw", "-qubes-audiox"};
+	struct dm_launch l = base;
+	struct argv_list out;
+	unsigned xid = 99;
+
+	CHECK_INT(dmargs_qubes_audio(hda, 5, &xid), 1);
+	CHECK_INT(xid, 3);
+	CHECK_INT(dmargs_qubes_audio(ac97, 5, &xid), 1);
+	CHECK_INT(xid, 12);
+	for (int i = 0; i < 3; i++)
+		CHECK_INT(dmargs_qubes_audio(bad + i, 1, &xid), -1);
+	CHECK_INT(dmargs_qubes_audio(none, 4, &xid), 0);
+	CHECK_STR(dmargs_sound_card(hda, 5), "intel-hda");
+	CHECK_STR(dmargs_sound_card(ac97, 5), "ac97");
+	CHECK(!dmargs_sound_card(none, 4));
+
+	l.audio_socket = "/run/s";
+	CHECK_INT(dmargs_build(&l, hda, 5, &out), 0);
+	CHECK_CONTAINS(joined(&out), "-device intel-hda -device hda-duplex,audiodev=stubinit-audio "
+				     "-audiodev pa,id=stubinit-audio,server=unix:/run/s,"
+				     "timer-period=1000,out.buffer-length=8000,in.latency=80000");
+	argv_free(&out);
+	CHECK_INT(dmargs_build(&l, ac97, 5, &out), 0);
+	CHECK_CONTAINS(joined(&out), "-device ac97,addr=5,audiodev=stubinit-audio -device "
+				     "es1370,audiodev=own -audiodev pa,id=stubinit-audio,"
+				     "server=unix:/run/s");
+	CHECK(!strstr(joined(&out), "timer-period"));
+	argv_free(&out);
+	l.audio_socket = NULL;
+	CHECK_INT(dmargs_build(&l, hda, 5, &out), 0);
+	CHECK(!strstr(joined(&out), "audiodev"));
 	argv_free(&out);
 }
