@@ -15,7 +15,7 @@
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-SCENARIOS=(create qmp qmp-reconnect boot-time save restore save-twice qemu-crash destroy nic vnc installed memory cd pci)
+SCENARIOS=(create qmp qmp-reconnect boot-time save restore save-twice qemu-crash destroy nic vnc installed memory cd pci qubes)
 T=/root/tests
 G=stubvm
 CFG=$T/$G.cfg
@@ -708,6 +708,80 @@ scn_nic() {
 		fi
 	fi
 	other_guest_end
+}
+
+# Qubes' toolstack, as its libvirt drives libxl: the device model gets -qubes-audio:audiovm_xid=N,
+# -qubes-net:client_ip=...,gw=...,netmask=...,dns_0=...,dns_1=... and, for a VM that boots a kernel
+# of dom0's, -append with the kernel volume at xvdd; no stubdomain_cmdline, so no stubinit.* key.
+# The guest, qubesvm, is Debian's kernel with a busybox initramfs (qubes-guest-init) on that ext4
+# disk: stubinit mounts it and adds -kernel/-initrd, takes the Qubes arguments out and serves
+# client_ip by DHCP on the NIC's bridge; the guest takes the lease, prints it on COM1 and pings the
+# gateway, which dom0 holds on xenbr0. Passes when the serial shows the lease and dom0 sees the
+# guest's echo requests from client_ip arrive on the stubdomain's vif.
+QUBES_MAC=00:16:3e:5e:6c:01 QUBES_IP=10.137.0.5 QUBES_GW=10.137.0.1
+QUBES_NET="client_ip=$QUBES_IP,dns_0=10.139.1.1,dns_1=10.139.1.2,gw=$QUBES_GW,netmask=255.255.255.0"
+# echo requests from $QUBES_IP to $QUBES_GW on dom0's end of the stubdomain's vif, within 60 s
+# (ETH_P_ALL: on a bridge port, a socket of one protocol sees nothing, as the bridge takes the
+# frame before such sockets get it)
+ECHO_SEEN='
+import socket, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind((sys.argv[1], 0))
+s.settimeout(1)
+src, dst = socket.inet_aton(sys.argv[2]), socket.inet_aton(sys.argv[3])
+end, n, other = time.time() + 60, 0, ""
+while time.time() < end:
+    try:
+        f = s.recv(2048)
+    except socket.timeout:
+        continue
+    if f[12:14] != b"\x08\x00":
+        continue
+    n += 1
+    if f[12:14] == b"\x08\x00" and f[23] == 1 and f[26:30] == src and f[30:34] == dst and f[34] == 8:
+        print("echo request from %s (%s) on %s" % (sys.argv[2], f[6:12].hex(":"), sys.argv[1]))
+        sys.exit(0)
+    other = other or f[:48].hex()
+print("%d IPv4 frames on %s, none an echo request from %s to %s; the first: %s" % (n, sys.argv[1], sys.argv[2], sys.argv[3], other))
+sys.exit(1)
+'
+scn_qubes() {
+	local line seen gw_added=''
+	if ! [ -d /sys/class/net/xenbr0 ]; then
+		ip link add xenbr0 type bridge && ip link set xenbr0 up ||
+			{ fail "cannot create dom0's bridge xenbr0"; return; }
+	fi
+	if ! ip -4 addr show dev xenbr0 | grep -q " $QUBES_GW/"; then
+		ip addr add "$QUBES_GW/24" dev xenbr0 && gw_added=1
+	fi
+	other_guest qubesvm '/^stubdomain_cmdline = /d' 's/^memory = .*/memory = 160/' \
+		"s|^disk = .*|disk = [ 'format=raw,vdev=hdd,access=rw,backendtype=qdisk,target=$T/qubesvm-kernel.img' ]|" \
+		"/^disk = /a vif = [ 'mac=$QUBES_MAC,model=e1000,bridge=xenbr0' ]" \
+		"/^disk = /a device_model_args_hvm = [ '-qubes-audio:audiovm_xid=0', '-qubes-net:$QUBES_NET', '-append', 'console=ttyS0 xen_emul_unplug=never quiet' ]"
+	cp "$T/qubes-kernel.img" "$T/qubesvm-kernel.img"
+	CREATE_NO_MARKER=1
+	if create_guest; then
+		step "stubinit: $(stubinit_lines | grep -aE 'dm-argv: -qubes|dhcp: serving|direct kernel boot|-kernel' |
+			sed 's/.*stubinit [a-z]*: //' | cut -c1-160 | paste -sd';')"
+		if ! wait_for 150 "the guest's DHCP lease on its serial" serial_has '@@ DHCP bound'; then
+			fail "no '@@ DHCP bound' in $SERIAL within 150 s (serial: $(grep -a '^@@' "$SERIAL" | tail -n 3 | paste -sd';'))"
+		elif line=$(grep -a -m1 '@@ DHCP bound' "$SERIAL" | tr -d '\r') &&
+			[ "$line" != "@@ DHCP bound ip=$QUBES_IP mask=255.255.255.0 router=$QUBES_GW dns=10.139.1.1 10.139.1.2 server=$QUBES_GW" ]; then
+			fail "the guest's lease is not -qubes-net's: $line"
+		elif ! seen=$(timeout 70 python3 -c "$ECHO_SEEN" "vif$SD.0" "$QUBES_IP" "$QUBES_GW" 2>&1); then
+			fail "dom0 saw no echo request from $QUBES_IP on vif$SD.0 in 60 s: $seen (serial: $(grep -a '^@@ PING' "$SERIAL" | tail -n 2 | paste -sd';'); xenbr0: $(bridge fdb show br xenbr0 | grep -i "$QUBES_MAC" | paste -sd';'); $(ip -s -o link show "vif$SD.0" | tr -s ' ' | sed 's/.*RX: //'))"
+		elif ! wait_for 20 "a reply from $QUBES_GW in the guest's ping" serial_has "@@ PING: 64 bytes from $QUBES_GW"; then
+			fail "the guest's ping got no reply from $QUBES_GW"
+		else
+			step "guest: $line"
+			step "dom0: $seen"
+			step "stubinit: $(stubinit_lines | grep -a 'dhcp: br' | sed 's/.*stubinit [a-z]*: //' | paste -sd';')"
+			pass
+		fi
+	fi
+	other_guest_end
+	rm -f "$T/qubesvm-kernel.img"
+	[ -z "$gw_added" ] || ip addr del "$QUBES_GW/24" dev xenbr0
 }
 
 # The guest's display (stubinit.vnc): a guest of its own, vncvm, with a VGA card and the key in its
