@@ -32,7 +32,7 @@ void status_set(enum status_state s);
 /* One line; also logged as an error. */
 void status_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* The stats refresh: every @interval_ms (0: never), from the first status_watch_qemu(). */
+/* The stats refresh: every @interval_ms (0: never), from the first "running" of a watched QEMU. */
 void status_stats_interval(uint64_t interval_ms);
 /* QEMU's pid for the stats (0: QEMU is gone). */
 void status_watch_qemu(pid_t pid);

@@ -58,13 +58,16 @@ def qemu_runs_with_its_monitors_and_fdset1():
         check(re.search(r'^Seccomp:\s+2$', st, re.M), 'QEMU seccomp filter')
         s.wait_log(r'QEMU command line: .* -sandbox on,obsolete=deny,elevateprivileges=deny,'
                    r'spawn=deny,resourcecontrol=deny ')
-        # stats for dom0, refreshed on the stats-interval period.
+        # stats for dom0, refreshed on the stats-interval period from QEMU's running on: the
+        # first figures are a loaded QEMU's (before, they were read right after the fork)
         end = time.monotonic() + 10
         stats = ''
         while 'qemu-rss-kb=' not in stats or 'qemu-rss-kb=-1' in stats:
             check(time.monotonic() < end, 'no stats: %r' % stats)
             time.sleep(0.1)
             stats = xsd.read(STATUS + '/stats')
+        rss = int(re.search(r'qemu-rss-kb=(\d+)', stats).group(1))
+        check(rss > 8192, 'the first stats are not a loaded QEMU\'s: %s' % stats)
         check(re.search(r'qemu-rss-kb=[1-9]\d* qemu-cpu-ms=\d+ stubinit-rss-kb=[1-9]\d* '
                         r'stubinit-fds=[1-9]\d* mem-free-kb=\d+ mem-available-kb=\d+ uptime-s=\d+', stats), stats)
     finally:
