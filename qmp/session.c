@@ -111,19 +111,35 @@ static void vchan_drop(struct libxenvchan *vc)
  */
 static void on_vchan(int fd, uint32_t events, void *arg);
 
+/* A ring published at the path, non-blocking; NULL with errno set. */
+static struct libxenvchan *new_ring(const struct session *s)
+{
+	struct libxenvchan *vc =
+		libxenvchan_server_init(NULL, (int)s->cfg.peer, s->vchan_path, 0, 0);
+
+	if (vc)
+		vc->blocking = 0;
+	return vc;
+}
+
+/* @vc becomes the session's ring, watched in the loop. */
+static int watch_ring(struct session *s, struct libxenvchan *vc)
+{
+	s->vc = vc;
+	s->vc_fd = libxenvchan_fd_for_select(vc);
+	return loop_add(s->vc_fd, EPOLLIN, on_vchan, s);
+}
+
 static void arm_spare(struct session *s)
 {
 	if (!s->vc || s->spare)
 		return;
-	s->spare = libxenvchan_server_init(NULL, (int)s->cfg.peer, s->vchan_path, 0, 0);
-	if (!s->spare) {
+	s->spare = new_ring(s);
+	if (!s->spare)
 		/* libxenvchan removed the path if its xenstore write failed. */
 		log_errno(LV_ERROR, errno,
 			  "%s: no new ring at %s for the next client: it reconnects to this one",
 			  s->name, s->vchan_path);
-		return;
-	}
-	s->spare->blocking = 0;
 }
 
 /* A vchan's client left and its session is over: its ring is closed, leaving the path (which
@@ -131,29 +147,28 @@ static void arm_spare(struct session *s)
  * the next client. */
 static void retire_ring(struct session *s)
 {
-	int fd;
+	struct libxenvchan *spare = s->spare;
 
-	if (!s->vc || !s->spare)
+	if (!s->vc || !spare)
 		return;
 	loop_remove(s->vc_fd);
 	free(s->vc->xs_path);
 	s->vc->xs_path = NULL;
 	libxenvchan_close(s->vc);
-	s->vc = s->spare;
 	s->spare = NULL;
-	fd = libxenvchan_fd_for_select(s->vc);
-	s->vc_fd = fd;
-	if (loop_add(fd, EPOLLIN, on_vchan, s) < 0)
+	if (watch_ring(s, spare) < 0)
 		log_error("%s: cannot watch the ring at %s: no further session", s->name,
 			  s->vchan_path);
 }
 
 static void to_idle(struct session *s);
 
-/* The vchan client left: what it left in the ring is dropped, and its session ends. */
+/* The vchan client left: its session ends; what it left in a ring that stays for the next client
+ * is dropped (a ring the spare replaces is closed with it). */
 static void vchan_left(struct session *s)
 {
-	vchan_drop(s->vc);
+	if (!s->spare)
+		vchan_drop(s->vc);
 	if (s->state == DISCARD)
 		to_idle(s);
 	else
@@ -458,8 +473,8 @@ static void on_vchan(int fd, uint32_t events, void *arg)
 	int open;
 
 	(void)events;
-	if (s->lag && !s->lagged && loop_modify(fd, 0) == 0 &&
-	    loop_timer_arm(s->lag, s->cfg.test_lag_ms, 0) == 0)
+	if (s->lag && !s->lagged && loop_timer_arm(s->lag, s->cfg.test_lag_ms, 0) == 0 &&
+	    loop_modify(fd, 0) == 0)
 		return;
 	s->lagged = false;
 	/* Only after epoll said so: libxenvchan_wait() would block otherwise. */
@@ -495,17 +510,16 @@ static int start_unix(struct session *s)
 
 static int start_vchan(struct session *s)
 {
-	s->vc = libxenvchan_server_init(NULL, (int)s->cfg.peer, s->vchan_path, 0, 0);
-	if (!s->vc) {
+	struct libxenvchan *vc = new_ring(s);
+
+	if (!vc) {
 		log_errno(LV_ERROR, errno, "%s: libxenvchan_server_init(peer %u, %s)", s->name,
 			  s->cfg.peer, s->vchan_path);
 		return -1;
 	}
-	s->vc->blocking = 0;
 	if (s->cfg.test_lag_ms && !(s->lag = loop_timer_new(on_lag, s)))
 		log_error("%s: test-vchan-lag: no timer", s->name);
-	s->vc_fd = libxenvchan_fd_for_select(s->vc);
-	if (loop_add(s->vc_fd, EPOLLIN, on_vchan, s) < 0) {
+	if (watch_ring(s, vc) < 0) {
 		libxenvchan_close(s->vc);
 		s->vc = NULL;
 		return -1;
