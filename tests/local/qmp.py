@@ -16,7 +16,7 @@ from stubinit import DOMID, Stubinit, guest_store
 
 from .common import (BUILD, GUEST, INSTRUMENTED, MACHINE, QEMU_KEYS, STATUS, VALGRIND, Collector,
                      Env, Ptys, compact, dom0, fd_count, orphans, qemu_down, qemu_env,
-                     session_ends, wait_status)
+                     session_ends, wait_stats, wait_status)
 
 
 @test
@@ -195,7 +195,7 @@ def qmp_stalled_client_is_bounded():
     try:
         wait_status(xsd, 'running', timeout=30)
         rss = lambda: int(re.search(r'stubinit-rss-kb=(\d+)',  # noqa: E731
-                                    xsd.read(STATUS + '/stats')).group(1))
+                                    wait_stats(xsd)).group(1))
         rss0 = rss()
         # 100 requests whose replies (QEMU's schema, ~150 KB each) total ~15 MB, and a client
         # that reads none of them: only its own session may stall.

@@ -15,7 +15,8 @@ import time
 from rfb import PLACEHOLDER, Rfb, guest_screen, png
 from runner import check, eq, test
 
-from .common import BUILD, INSTRUMENTED, STATUS, dom0, qemu_down, qemu_env, wait_status
+from .common import (BUILD, INSTRUMENTED, STATUS, dom0, qemu_down, qemu_env, wait_stats,
+                     wait_status)
 
 DOM0_VNC = '/run/stubinit/dom0-vnc.sock'
 
@@ -67,7 +68,7 @@ def vnc_stalled_client_is_bounded():
     try:
         wait_status(xsd, 'running', timeout=30)
         rss = lambda: int(re.search(r'stubinit-rss-kb=(\d+)',  # noqa: E731
-                                    xsd.read(STATUS + '/stats')).group(1))
+                                    wait_stats(xsd)).group(1))
         c = Rfb(s.root_path(DOM0_VNC))
         c.handshake()
         rgb, _ = guest_screen(c, 60)
