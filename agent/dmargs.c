@@ -528,6 +528,14 @@ const char *dmargs_sound_card(char *const *args, size_t n)
 	return m;
 }
 
+const char *dmargs_qubes_net(char *const *args, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strncmp(args[i], "-qubes-net:", 11))
+			return args[i] + 11;
+	return NULL;
+}
+
 int dmargs_qubes_audio(char *const *args, size_t n, unsigned *xid)
 {
 	for (size_t i = 0; i < n; i++) {

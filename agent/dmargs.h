@@ -83,6 +83,9 @@ int dmargs_wants_kernel(char *const *args, size_t n);
 /* The first emulated sound card of @args ("-device intel-hda", "-device ac97", ...) or NULL. */
 const char *dmargs_sound_card(char *const *args, size_t n);
 
+/* The value of Qubes' first "-qubes-net:<value>" (client_ip=...,gw=...), or NULL. */
+const char *dmargs_qubes_net(char *const *args, size_t n);
+
 /* Qubes' "-qubes-audio:audiovm_xid=N": 1 with *@xid set, 0 when absent, -1 when malformed. */
 int dmargs_qubes_audio(char *const *args, size_t n, unsigned *xid);
 

@@ -60,12 +60,9 @@ static void on_device_deleted(struct json_object *ev, void *arg);
 static void serve_qubes_net(const struct dm_config *cfg, const struct dm_nic *nics, int n)
 {
 	struct dhcp_lease l = {0};
-	const char *arg = NULL, *mac = "";
+	const char *arg = dmargs_qubes_net(cfg->args.v, cfg->args.n), *mac = "";
 	char why[160], br[NET_NAME];
 
-	for (size_t i = 0; i < cfg->args.n && !arg; i++)
-		if (!strncmp(cfg->args.v[i], "-qubes-net:", 11))
-			arg = cfg->args.v[i] + 11;
 	if (!arg)
 		return;
 	if (dhcp_parse_qubes(arg, &l, why, sizeof(why)) < 0) {

@@ -518,7 +518,9 @@ static const char *prepare(struct spawn *sp, const struct dm_config *cfg,
 	};
 	const char *why;
 
-	if (!strcmp(o->user, "auto") && cfg->npci) {
+	bool automatic = !strcmp(o->user, "auto");
+
+	if (automatic && cfg->npci) {
 		log_info(
 			"QEMU keeps root (stubinit.qemu-user=auto): the stubdomain has %u PCI "
 			"frontend(s) at boot, and passing a device through reads config space that "
@@ -526,8 +528,8 @@ static const char *prepare(struct spawn *sp, const struct dm_config *cfg,
 			cfg->npci);
 		sp->deprivilege = 0;
 	} else {
-		sp->deprivilege = parse_user(strcmp(o->user, "auto") ? o->user : QEMU_USER_AUTO,
-					     &sp->uid, &sp->gid);
+		sp->deprivilege =
+			parse_user(automatic ? QEMU_USER_AUTO : o->user, &sp->uid, &sp->gid);
 	}
 	if (sp->deprivilege < 0) {
 		log_error("key stubinit.qemu-user=%s: expected uid:gid (not 0), root or auto",

@@ -333,6 +333,12 @@ TEST(dmargs_qubes_audio)
 	CHECK_STR(dmargs_sound_card(hda, 5), "intel-hda");
 	CHECK_STR(dmargs_sound_card(ac97, 5), "ac97");
 	CHECK(!dmargs_sound_card(none, 4));
+	{
+		char *net[] = {"-qubes-netx", "-qubes-net:client_ip=1.2.3.4", "-qubes-net:x"};
+
+		CHECK_STR(dmargs_qubes_net(net, 3), "client_ip=1.2.3.4");
+		CHECK(!dmargs_qubes_net(net, 1));
+	}
 
 	l.audio_socket = "/run/s";
 	CHECK_INT(dmargs_build(&l, hda, 5, &out), 0);

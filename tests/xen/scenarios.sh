@@ -741,11 +741,15 @@ scn_boot_time() {
 	other_guest_end
 }
 
+# dom0's bridge xenbr0, made once and left up: 0, or a fail verdict and 1.
+need_xenbr0() {
+	[ -d /sys/class/net/xenbr0 ] && return 0
+	ip link add xenbr0 type bridge && ip link set xenbr0 up && return 0
+	fail "cannot create dom0's bridge xenbr0"
+	return 1
+}
 scn_nic() {
-	if ! [ -d /sys/class/net/xenbr0 ]; then
-		ip link add xenbr0 type bridge && ip link set xenbr0 up ||
-			{ fail "cannot create dom0's bridge xenbr0"; return; }
-	fi
+	need_xenbr0 || return
 	other_guest nicvm 's/^boot = .*/boot = "n"/' \
 		"/^disk = /a vif = [ 'mac=$NIC_MAC,model=e1000,bridge=xenbr0' ]"
 	CREATE_NO_MARKER=1
@@ -803,10 +807,7 @@ sys.exit(1)
 '
 scn_qubes() {
 	local line seen gw_added=''
-	if ! [ -d /sys/class/net/xenbr0 ]; then
-		ip link add xenbr0 type bridge && ip link set xenbr0 up ||
-			{ fail "cannot create dom0's bridge xenbr0"; return; }
-	fi
+	need_xenbr0 || return
 	if ! ip -4 addr show dev xenbr0 | grep -q " $QUBES_GW/"; then
 		ip addr add "$QUBES_GW/24" dev xenbr0 && gw_added=1
 	fi
