@@ -15,7 +15,7 @@
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-SCENARIOS=(create qmp qmp-concurrent qmp-reconnect boot-time save restore save-twice qemu-crash destroy nic vnc installed memory cd pci qubes)
+SCENARIOS=(create create-rate qmp qmp-concurrent qmp-reconnect boot-time save restore save-twice qemu-crash destroy nic vnc installed memory cd pci qubes)
 T=/root/tests
 G=stubvm
 CFG=$T/$G.cfg
@@ -366,6 +366,81 @@ scn_qmp_concurrent() {
 	fi
 	pass
 	[ "$retried" = 0 ] || NOTE="$retried command(s) run again after a sign of the emulation's corruption (above)"
+}
+
+# The emulated machine's failure rate (tests/xen/README.md, "The emulation's failure rate", and
+# tests/xen/rate, which runs this for each variant of the emulated machine): RATE_N cycles
+# (tests/xen/run's XEN_TEST_RATE_N, 30) of stubvm's xl create (to its boot marker), 20 `xl
+# qemu-monitor-command`s from four concurrent loops, xl destroy. Nothing is retried: every
+# failure is printed with what it showed and counted as a sign of the emulation's corruption
+# (run_scenario's list) or as other. The line carries the counts (rate_counts) and the times of
+# create to marker; it passes only when nothing failed.
+RATE_DIR=/var/log/xen/create-rate
+rate_kind() {	# STATUS OUTPUT: sign or other
+	case $1 in 132 | 134 | 135 | 139) echo sign; return ;; esac
+	case $2 in
+	*"Inconsistency detected by ld.so"* | *"symbol lookup error"* | *corrupted* | *"malloc()"*) echo sign ;;
+	*) echo other ;;
+	esac
+}
+rate_loop() {	# CYCLE LOOP: five commands
+	local c=$1 l=$2 n rc out
+	for n in 1 2 3 4 5; do
+		rc=0
+		out=$(xl_t 60 qemu-monitor-command "$G" "info version" 2>&1) || rc=$?
+		[ "$rc" = 0 ] && [[ $out =~ [0-9]+\.[0-9]+ ]] && continue
+		printf 'cycle %s, loop %s, command %s: status %s, %s\n' "$c" "$l" "$n" "$rc" \
+			"$(echo "$out" | tr -d '\r' | paste -sd'|' | head -c 300)" \
+			>"$RATE_DIR/cmd-$(rate_kind "$rc" "$out")-$c-$l-$n"
+	done
+}
+rate_count() { find "$RATE_DIR" -name "$1-*" | wc -l; }
+scn_create_rate() {
+	local n=${RATE_N:-30} c l sign pids times=() segv0 segv t
+	rm -rf "$RATE_DIR"
+	mkdir -p "$RATE_DIR"
+	segv0=$(dmesg | grep -acE 'segfault at|general protection|traps:')
+	ids
+	[ -z "$GD" ] || { xl_t "$XL_TIMEOUT" destroy "$G" >/dev/null 2>&1; wait_for 30 "$G gone" eval '! in_xl_list'; }
+	for ((c = 1; c <= n; c++)); do
+		RESULT='' REASON='' CREATE_FAILED=''
+		t=$(us)
+		if create_guest; then
+			times+=($((($(us) - t) / 100000)))
+			pids=()
+			for l in 1 2 3 4; do
+				rate_loop "$c" "$l" &
+				pids+=($!)
+			done
+			wait "${pids[@]}"
+			# QEMU dead after it ran: the commands above failed; its signal says why
+			sign=$(stubinit_lines | grep -a -m1 -oE 'QEMU killed by signal [0-9]+[^;]{0,60}')
+			[ -z "$sign" ] || echo "cycle $c: after running: $sign" >"$RATE_DIR/qemu-$c"
+		else
+			sign=$(corruption_sign)
+			echo "cycle $c: ${sign:+$sign: }$REASON" >"$RATE_DIR/create-$([ -n "$sign" ] && echo sign || echo other)-$c"
+			[ -n "$sign" ] || dump_logs
+		fi
+		l=$(cat "$RATE_DIR"/create-*-"$c" "$RATE_DIR/qemu-$c" "$RATE_DIR"/cmd-*-"$c"-*-* 2>/dev/null |
+			paste -sd';' | head -c 600)
+		step "cycle $c of $n: ${l:-ok}"
+		xl_t "$XL_TIMEOUT" destroy "$G" >/dev/null 2>&1 || step "cycle $c: xl destroy failed"
+		wait_for 30 "$G gone" eval '! in_xl_list' || echo "cycle $c: $G still in xl list after destroy" >"$RATE_DIR/destroy-other-$c"
+	done
+	segv=$(($(dmesg | grep -acE 'segfault at|general protection|traps:') - segv0))
+	t=$(printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { if (NR) printf "%.1f/%.1f", a[int((NR + 1) / 2)] / 10, a[NR] / 10 }')
+	REASON="rate: cycles=$n creates-failed=$(($(rate_count create-sign) + $(rate_count create-other)))"
+	REASON+=" (sign=$(rate_count create-sign) other=$(rate_count create-other))"
+	REASON+=" commands-failed=$(($(rate_count cmd-sign) + $(rate_count cmd-other)))/$((${#times[@]} * 20))"
+	REASON+=" (sign=$(rate_count cmd-sign) other=$(rate_count cmd-other)) qemu-died=$(rate_count qemu)"
+	REASON+=" destroy-failed=$(rate_count destroy-other) dom0-kernel-crash-lines=$segv"
+	REASON+=" create-to-marker-s(median/max)=${t:-none}"
+	if [ "$(find "$RATE_DIR" -type f | wc -l)" = 0 ] && [ "$segv" = 0 ]; then
+		RESULT=PASS
+	else
+		RESULT=FAIL
+		dmesg | grep -aE 'segfault at|general protection|traps:' | tail -n "$((segv > 0 ? segv : 1))" | sed 's/^/@@ dom0 kernel: /' | tail -n 20
+	fi
 }
 
 # dom0's QMP sessions back to back: qmp-burst.py opens sessions through libxl's vchan-socket-proxy
@@ -1158,7 +1233,8 @@ run_scenario() {
 		"scn_${SCN//-/_}"
 		[ -n "$RESULT" ] || fail "ended without a verdict"
 		sign=''
-		[ "$RESULT" != FAIL ] || [ -n "$NO_RETRY" ] || [ "$tries" -ge 2 ] ||
+		# (create-rate measures the failures: it is never retried)
+		[ "$RESULT" != FAIL ] || [ -n "$NO_RETRY" ] || [ "$tries" -ge 2 ] || [ "$SCN" = create-rate ] ||
 			sign=${OTHER_SIGN:-$(corruption_sign)}
 		if [ -n "$sign" ]; then
 			dump_logs
@@ -1188,7 +1264,8 @@ run_scenario() {
 [ "${BASH_SOURCE[0]}" = "$0" ] || return 0
 
 want=("$@")
-[ $# -gt 0 ] || want=("${SCENARIOS[@]}")
+# (all but create-rate: a measurement of the emulated machine, tests/xen/rate)
+[ $# -gt 0 ] || for w in "${SCENARIOS[@]}"; do [ "$w" = create-rate ] || want+=("$w"); done
 for w in "${want[@]}"; do
 	[[ " ${SCENARIOS[*]} " == *" $w "* ]] || { echo "scenarios.sh: no scenario '$w' (${SCENARIOS[*]})" >&2; exit 2; }
 done
