@@ -528,6 +528,89 @@ const char *dmargs_sound_card(char *const *args, size_t n)
 	return m;
 }
 
+/*
+ * The xl.cfg settings behind the -device drivers libxl's device-model command line names
+ * (tools/libs/light/libxl_dm.c, libxl__build_device_model_args_new, 4.17 to 4.20): what the error
+ * tells the user to change.
+ */
+static const struct {
+	const char *driver, *setting;
+} device_settings[] = {
+	{"ahci", "hdtype = \"ahci\""},
+	{"ide-hd", "hdtype = \"ahci\" (its disks)"},
+	{"ide-cd", "a cdrom disk on hdtype = \"ahci\""},
+	{"piix3-usb-uhci", "usb = 1 or usbversion = 1"},
+	{"usb-ehci", "usbversion = 2"},
+	{"ich9-usb-ehci1", "usbversion = 2"},
+	{"ich9-usb-uhci1", "usbversion = 2"},
+	{"ich9-usb-uhci2", "usbversion = 2"},
+	{"ich9-usb-uhci3", "usbversion = 2"},
+	{"nec-usb-xhci", "usbversion = 3"},
+	{"usb-tablet", "usbdevice = \"tablet\""},
+	{"usb-mouse", "usbdevice = \"mouse\""},
+	{"usb-kbd", "usbdevice = \"keyboard\""},
+	{"usb-host", "usbdev (a host USB device)"},
+	{"usb-redir", "usbctrl/usbdev of type qemu"},
+	{"cirrus-vga", "vga = \"cirrus\""},
+	{"VGA", "vga = \"stdvga\""},
+	{"qxl-vga", "vga = \"qxl\""},
+	{"intel-hda", "soundhw = \"hda\""},
+	{"hda-duplex", "soundhw = \"hda\""},
+	{"ac97", "soundhw = \"ac97\""},
+	{"es1370", "soundhw = \"es1370\""},
+	{"sb16", "soundhw = \"sb16\""},
+	{"xen-platform", "xen_platform_pci = 1"},
+	{"xen-pci-passthrough", "pci = [...] (passthrough)"},
+	{"virtio-serial", "channel = [...]"},
+	{"virtserialport", "channel = [...]"},
+	{"virtio-9p-pci", "p9 = [...]"},
+	{"virtio-vga", "vga = \"virtio\" (device_model_args)"},
+	{"vhost-user-vga", "vga (device_model_args)"},
+};
+
+/* Whether the @len bytes at @name are a whole line of @known. */
+static int known_line(const char *known, const char *name, size_t len)
+{
+	for (const char *l = known; *l;) {
+		size_t ll = strcspn(l, "\n");
+
+		if (ll == len && !memcmp(l, name, len))
+			return 1;
+		l += ll;
+		l += *l == '\n';
+	}
+	return 0;
+}
+
+const char *dmargs_missing_device(char *const *args, size_t n, const char *known, char *driver,
+				  size_t len)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		const char *v = args[i + 1], *d = v;
+		size_t dl;
+
+		if (strcmp(args[i], "-device") && strcmp(args[i], "--device"))
+			continue;
+		i++;
+		/* "-device driver=X,..." names it as a property too */
+		if (!strncmp(d, "driver=", 7))
+			d += 7;
+		dl = strcspn(d, ",");
+		if (!dl || known_line(known, d, dl))
+			continue;
+		snprintf(driver, len, "%.*s", (int)dl, d);
+		for (size_t k = 0; k < sizeof(device_settings) / sizeof(device_settings[0]); k++)
+			if (strlen(device_settings[k].driver) == dl &&
+			    !memcmp(device_settings[k].driver, d, dl))
+				return device_settings[k].setting;
+		/* a NIC: libxl passes the vif's model= through as the driver */
+		if (strstr(v, ",netdev="))
+			return "model= of a vif";
+		return "device_model_args or an xl.cfg setting";
+	}
+	return NULL;
+}
+
 const char *dmargs_qubes_net(char *const *args, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

@@ -89,6 +89,16 @@ const char *dmargs_qubes_net(char *const *args, size_t n);
 /* Qubes' "-qubes-audio:audiovm_xid=N": 1 with *@xid set, 0 when absent, -1 when malformed. */
 int dmargs_qubes_audio(char *const *args, size_t n, unsigned *xid);
 
+/*
+ * The first "-device <driver>[,...]" of @args whose driver is not a line of @known (the image's
+ * list of its QEMU's device drivers, one name per line, made when the image was built): copies the
+ * driver into @driver (cut to @len - 1 bytes) and returns the xl.cfg setting that makes libxl ask
+ * for it ("hdtype = \"ahci\"", ...), or "device_model_args or an xl.cfg setting" for a driver
+ * none of libxl's settings emits. NULL when every driver is there.
+ */
+const char *dmargs_missing_device(char *const *args, size_t n, const char *known, char *driver,
+				  size_t len);
+
 /* Whether @args asks for a restore (holds the placeholder). */
 int dmargs_wants_restore(char *const *args, size_t n);
 

@@ -57,6 +57,15 @@ static const struct key_def stubinit_defs[K__COUNT] = {
 			    .since = "0.1",
 			    .help = "QEMU's data directory (-L: BIOS, option ROMs, keymaps); empty "
 				    "leaves QEMU's built-in default"},
+	[K_QEMU_DEVICES] =
+		{.name = "qemu-devices",
+		 .type = KT_STRING,
+		 .def = "/usr/share/stubinit/qemu-devices",
+		 .since = "0.3",
+		 .help = "the list of QEMU's device drivers (one per line, made with the "
+			 "image): a -device whose driver is not in it is refused before "
+			 "QEMU starts, naming the xl.cfg setting behind it; empty, or no "
+			 "such file, checks nothing"},
 	[K_QEMU_EXTRA] = {.name = "qemu-extra",
 			  .type = KT_STRING,
 			  .def = "",

@@ -42,6 +42,7 @@ void options_read(struct options *o)
 	o->qemu = (struct qemu_opts){
 		.binary = key(K_QEMU)->str,
 		.datadir = key(K_QEMU_DATADIR)->str,
+		.devices = key(K_QEMU_DEVICES)->str,
 		.kernel_disk = key(K_KERNEL_DISK)->str,
 		.extra = key(K_QEMU_EXTRA)->str,
 		.drop = key(K_QEMU_DROP)->str,

@@ -497,6 +497,58 @@ static const char *kernel_boot(const struct dm_config *cfg, const struct qemu_op
 	return NULL;
 }
 
+/* The image's device list (at most this much; it is the image's own file, not QEMU's). */
+#define DEVICES_MAX (256 * 1024)
+
+/*
+ * Every -device of @argv against the image's list of its QEMU's device drivers (stubinit.qemu-
+ * devices): NULL, or why QEMU is not started, naming the driver and the xl.cfg setting behind it.
+ * A QEMU without the driver would only exit at start, its last words in the log.
+ */
+static const char *check_devices(const struct qemu_opts *o, char *const *argv, size_t n)
+{
+	static char why[320];
+	char *known, driver[64];
+	const char *setting;
+	ssize_t len;
+	int fd;
+
+	if (!o->devices || !*o->devices)
+		return NULL;
+	fd = open(o->devices, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_info("stubinit.qemu-devices=%s: %s; QEMU's -device drivers are not checked",
+			 o->devices, strerror(errno));
+		return NULL;
+	}
+	known = malloc(DEVICES_MAX + 1);
+	if (!known) {
+		close(fd);
+		return "out of memory";
+	}
+	len = read(fd, known, DEVICES_MAX);
+	close(fd);
+	if (len < 0) {
+		log_errno(LV_WARN, errno,
+			  "stubinit.qemu-devices=%s: cannot read it; QEMU's -device "
+			  "drivers are not checked",
+			  o->devices);
+		free(known);
+		return NULL;
+	}
+	known[len] = '\0';
+	setting = dmargs_missing_device(argv, n, known, driver, sizeof(driver));
+	free(known);
+	if (!setting)
+		return NULL;
+	snprintf(why, sizeof(why),
+		 "xl.cfg: %s needs QEMU device '%s', which this stubdomain's QEMU does not have "
+		 "(stubinit.qemu-devices=%s); QEMU not started",
+		 setting, driver, o->devices);
+	log_error("%s", why);
+	return why;
+}
+
 /* The command line, the taps, the pipes and the environment; NULL or why not. */
 static const char *prepare(struct spawn *sp, const struct dm_config *cfg,
 			   const struct console_set *cons, const struct qemu_opts *o)
@@ -550,6 +602,9 @@ static const char *prepare(struct spawn *sp, const struct dm_config *cfg,
 	if (dmargs_build(&l, cfg->args.v, cfg->args.n, &sp->argv) < 0)
 		return "cannot build QEMU's command line";
 	log_argv(sp->argv.v);
+	why = check_devices(o, sp->argv.v, sp->argv.n);
+	if (why)
+		return why;
 	if (pipe2(sp->out, O_CLOEXEC) < 0 || pipe2(sp->ex, O_CLOEXEC) < 0) {
 		log_errno(LV_ERROR, errno, "cannot prepare QEMU's pipes");
 		return "cannot prepare QEMU's pipes";

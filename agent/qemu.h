@@ -35,6 +35,7 @@ enum qemu_sandbox {
 struct qemu_opts {
 	const char *binary;
 	const char *datadir, *extra;	     /* -L; flags before the toolstack's */
+	const char *devices;		     /* the image's list of QEMU's device drivers, or "" */
 	const char *drop, *replace, *append; /* the overrides (agent/dmargs.h) */
 	const char *console_prefix;
 	const char *user; /* "uid:gid", "root" or "auto" */

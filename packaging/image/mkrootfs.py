@@ -357,6 +357,27 @@ class Builder:
         self.manifest.append(("busybox", "/bin/sh", 0))
         step("DEBUG", "/bin/busybox + /bin/sh (busybox-static)")
 
+    # --- QEMU's device list (stubinit.qemu-devices): what its -device takes in the image, asked
+    # of the image's QEMU itself in a chroot of the image (its own libraries and modules, none of
+    # the build machine's), so that stubinit refuses a -device it lacks before starting it
+    def devices(self):
+        cmd = ["chroot", self.out, self.a.qemu, "-device", "help"]
+        if os.geteuid() != 0:
+            cmd = ["unshare", "-r"] + cmd
+        r = subprocess.run(cmd, capture_output=True, text=True, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+        names = set()
+        for m in re.finditer(r'^name "([^"]+)"(?:, bus [^,\n]+)?(?:, alias "([^"]+)")?', r.stdout,
+                             re.M):
+            names.update(n for n in m.groups() if n)
+        if r.returncode != 0 or not names:
+            step("WARN", "%s -device help in a chroot of the image failed (status %d: %s): "
+                 "no device list, stubinit will not check -device" %
+                 (self.a.qemu, r.returncode, (r.stderr or r.stdout).strip()[:200]))
+            return
+        self.write("/usr/share/stubinit/qemu-devices", "\n".join(sorted(names)) + "\n")
+        step("DEVICES", "/usr/share/stubinit/qemu-devices: %d -device drivers of %s" %
+             (len(names), self.a.qemu))
+
     def run(self):
         if os.path.lexists(self.out):
             shutil.rmtree(self.out)
@@ -369,6 +390,7 @@ class Builder:
         self.qemu()
         self.roms()
         self.data()
+        self.devices()
         if self.a.debug:
             self.busybox()
         with open(self.a.manifest, "w") as f:

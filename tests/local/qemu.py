@@ -399,6 +399,46 @@ def direct_kernel_boot_without_a_kernel_is_named():
         disk.close()
 
 
+def qemu_device_list(drop=()):
+    """This QEMU's -device drivers (names and aliases) as make image lists them for the image's
+    QEMU (packaging/image/mkrootfs.py), less @drop: the file's text."""
+    out = subprocess.run([QEMU, '-device', 'help'], capture_output=True, text=True,
+                         check=True).stdout
+    names = set()
+    for m in re.finditer(r'^name "([^"]+)"(?:, bus [^,\n]+)?(?:, alias "([^"]+)")?', out, re.M):
+        names.update(n for n in m.groups() if n)
+    check({'ahci', 'cirrus-vga'} <= names, 'QEMU lacks ahci or cirrus-vga: %d names' % len(names))
+    return ''.join(n + '\n' for n in sorted(names - set(drop)))
+
+
+@test
+def device_not_in_the_image_is_refused_before_qemu_starts():
+    # An xl.cfg with hdtype = "ahci" against an image whose QEMU has no ahci: refused before QEMU
+    # starts, the error naming the setting and the driver, the stubdomain powered off (a QEMU
+    # started anyway would exit at once, its last words in the log and the guest crashed late).
+    # With ahci in the list the same command line runs.
+    args = GUEST + MACHINE + ['-device', 'ahci,id=ahci0']
+    path = '/etc/qemu-devices'
+    why = ("xl.cfg: hdtype = \"ahci\" needs QEMU device 'ahci', which this stubdomain's QEMU "
+           "does not have (stubinit.qemu-devices=%s); QEMU not started" % path)
+    for drop in (('ahci', 'ich9-ahci'), ()):
+        env, xsd, s, ptys = qemu_env(args=args, extra='stubinit.qemu-devices=' + path,
+                                     files={path: (qemu_device_list(drop), 0o644)})
+        try:
+            if drop:
+                s.wait_log(re.escape(why))
+                eq(powered_off(s, 10), -signal.SIGINT, 'unshare exit')
+                eq(xsd.read(STATUS + '/error'), why, 'status error')
+                s.wait_log(r'policy crash-guest: guest 7')
+                check('monitor: QEMU greeted' not in s.log() and
+                      'QEMU is running' not in s.log(), 'QEMU was started')
+            else:
+                wait_status(xsd, 'running', timeout=30)
+                check('not have' not in s.log(), 'refused with ahci listed')
+        finally:
+            qemu_down(env, s, ptys)
+
+
 # An audio helper as stubinit.audio-helper runs it (`<helper> <audio VM> <socket>`): it notes its
 # arguments, binds the socket late and listens later still (stubinit must wait, not give up on a
 # refused connection), and exits after its first connection, so stubinit restarts it. MODE never:

@@ -357,3 +357,42 @@ TEST(dmargs_qubes_audio)
 	CHECK(!strstr(joined(&out), "audiodev"));
 	argv_free(&out);
 }
+
+TEST(dmargs_missing_device)
+{
+	const char *known = "piix3-usb-uhci\nusb-tablet\ncirrus-vga\nrtl8139\ne1000\nVGA";
+	char *ok[] = {"-device",
+		      "cirrus-vga,vgamem_mb=8",
+		      "-device",
+		      "rtl8139,id=nic0,netdev=net0",
+		      "-usb",
+		      "-device",
+		      "driver=usb-tablet,id=t"};
+	char *ahci[] = {"-device",	 "VGA",	    "-device",
+			"ahci,id=ahci0", "-device", "ide-hd,bus=ahci0.0"};
+	char *nic[] = {"-device", "virtio-net-pci,id=nic0,netdev=net0,mac=00:16:3e:00:00:01"};
+	char *other[] = {"-device", "pvpanic", "-device"};
+	char *prefix[] = {"-device", "usb", "-device", "e1000e,netdev=net1"};
+	char d[16];
+
+	CHECK(!dmargs_missing_device(ok, 7, known, d, sizeof(d)));
+	CHECK_STR(dmargs_missing_device(ahci, 6, known, d, sizeof(d)), "hdtype = \"ahci\"");
+	CHECK_STR(d, "ahci");
+	CHECK_STR(dmargs_missing_device(nic, 2, known, d, sizeof(d)), "model= of a vif");
+	CHECK_STR(d, "virtio-net-pci"); /* 15 bytes and the NUL */
+	CHECK_STR(dmargs_missing_device(nic, 2, known, d, 8), "model= of a vif");
+	CHECK_STR(d, "virtio-");
+	/* a -device without its value at the end is QEMU's to refuse */
+	CHECK_STR(dmargs_missing_device(other, 3, known, d, sizeof(d)),
+		  "device_model_args or an xl.cfg setting");
+	CHECK_STR(d, "pvpanic");
+	/* whole lines only: "usb" is no prefix match of "usb-tablet", "e1000e" none of "e1000" */
+	CHECK_STR(dmargs_missing_device(prefix, 2, known, d, sizeof(d)),
+		  "device_model_args or an xl.cfg setting");
+	CHECK_STR(d, "usb");
+	CHECK_STR(dmargs_missing_device(prefix + 2, 2, known, d, sizeof(d)), "model= of a vif");
+	CHECK_STR(d, "e1000e");
+	/* an empty list knows nothing */
+	CHECK(dmargs_missing_device(ok, 7, "", d, sizeof(d)) != NULL);
+	CHECK_STR(d, "cirrus-vga");
+}
