@@ -412,7 +412,8 @@ def report(a):
     init = os.path.getsize(os.path.join(a.root, "init"))
     total = sum(s for _, s in parts.values()) + init
     names = [("module", "modules"), ("qemu", "QEMU binary"), ("library", "libraries + ld.so"),
-             ("rom", "ROMs"), ("data", "QEMU data"), ("busybox", "busybox (DEBUG)"), ("meta", "module lists")]
+             ("rom", "ROMs"), ("data", "QEMU data"), ("busybox", "busybox (DEBUG)"),
+             ("meta", "module + device lists")]
     step("SIZE", "stubdom-kernel      %s" % human(os.path.getsize(a.kernel)))
     step("SIZE", "stubdom-initramfs   %s  (%s)" % (human(os.path.getsize(a.initramfs)),
                                                     a.compression))
