@@ -530,17 +530,20 @@ const char *dmargs_sound_card(char *const *args, size_t n)
 
 /*
  * The xl.cfg settings behind the -device drivers libxl's device-model command line names
- * (tools/libs/light/libxl_dm.c, libxl__build_device_model_args_new, 4.17 to 4.20): what the error
- * tells the user to change.
+ * (tools/libs/light/libxl_dm.c, libxl__build_device_model_args_new, the same in 4.17 and 4.20):
+ * what the error tells the user to change. (usbctrl and usbdev add their devices over QMP later,
+ * not here.)
  */
 static const struct {
 	const char *driver, *setting;
 } device_settings[] = {
 	{"ahci", "hdtype = \"ahci\""},
+	{"ich9-ahci", "hdtype = \"ahci\""},
 	{"ide-hd", "hdtype = \"ahci\" (its disks)"},
-	{"ide-cd", "a cdrom disk on hdtype = \"ahci\""},
+	{"ide-cd", "a disk with devtype=cdrom"},
+	{"lsi53c895a", "disk vdev=sd* (SCSI)"},
+	{"scsi-hd", "disk vdev=sd* (SCSI)"},
 	{"piix3-usb-uhci", "usb = 1 or usbversion = 1"},
-	{"usb-ehci", "usbversion = 2"},
 	{"ich9-usb-ehci1", "usbversion = 2"},
 	{"ich9-usb-uhci1", "usbversion = 2"},
 	{"ich9-usb-uhci2", "usbversion = 2"},
@@ -549,23 +552,24 @@ static const struct {
 	{"usb-tablet", "usbdevice = \"tablet\""},
 	{"usb-mouse", "usbdevice = \"mouse\""},
 	{"usb-kbd", "usbdevice = \"keyboard\""},
-	{"usb-host", "usbdev (a host USB device)"},
-	{"usb-redir", "usbctrl/usbdev of type qemu"},
+	{"usb-wacom-tablet", "usbdevice = \"wacom-tablet\""},
+	{"usb-redir", "spiceusbredirection"},
 	{"cirrus-vga", "vga = \"cirrus\""},
 	{"VGA", "vga = \"stdvga\""},
 	{"qxl-vga", "vga = \"qxl\""},
 	{"intel-hda", "soundhw = \"hda\""},
 	{"hda-duplex", "soundhw = \"hda\""},
 	{"ac97", "soundhw = \"ac97\""},
+	{"AC97", "soundhw = \"ac97\""},
 	{"es1370", "soundhw = \"es1370\""},
+	{"ES1370", "soundhw = \"es1370\""},
 	{"sb16", "soundhw = \"sb16\""},
+	{"adlib", "soundhw = \"adlib\""},
+	{"gus", "soundhw = \"gus\""},
+	{"cs4231a", "soundhw = \"cs4231a\""},
 	{"xen-platform", "xen_platform_pci = 1"},
 	{"xen-pci-passthrough", "pci = [...] (passthrough)"},
-	{"virtio-serial", "channel = [...]"},
-	{"virtserialport", "channel = [...]"},
-	{"virtio-9p-pci", "p9 = [...]"},
-	{"virtio-vga", "vga = \"virtio\" (device_model_args)"},
-	{"vhost-user-vga", "vga (device_model_args)"},
+	{"xen-pvdevice", "vendor_device = \"xenserver\""},
 };
 
 /* Whether the @len bytes at @name are a whole line of @known. */

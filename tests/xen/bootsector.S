@@ -17,6 +17,10 @@
  * (the check is one read after the count's increment, so wherever a save stops the guest, a
  * consistent restore passes it; a line cut by the save still shows the mismatch).
  *
+ * Before the ticks it says "@@ COM<n>-OK" once on COM2, COM3 and COM4 (0x2f8, 0x3e8, 0x2e8): a
+ * guest with an xl.cfg serial list has them reach their dom0 files; where a port has no UART, its
+ * line status reads 0xff (transmitter empty) and the bytes go nowhere.
+ *
  * Built with binutils: as --32; ld -m elf_i386 -Ttext 0x7c00 --oformat binary.
  */
 	.code16
@@ -33,6 +37,15 @@ _start:
 	mov	$hello, %si
 	mov	$1, %di			/* also on port 0xe9 */
 	call	puts
+	xor	%di, %di
+	mov	$com2, %si		/* COM2, COM3, COM4: their strings follow one another */
+	mov	$0x2f8, %ax
+	call	puts_at
+	mov	$0x3e8, %ax
+	call	puts_at
+	mov	$0x2e8, %ax
+	call	puts_at
+	movw	$0x3f8, port
 	movl	0x46c, %ebx		/* BIOS tick count at the last line */
 	xorl	%ebp, %ebp		/* lines printed */
 	sti
@@ -83,17 +96,22 @@ putnum:	mov	$numend, %si
 	jnz	1b
 	jmp	puts
 
-/* puts: the NUL-terminated string at %si to COM1, and to port 0xe9 if %di != 0 */
+/* puts_at: puts to the UART at %ax, leaving %si past the string */
+puts_at:
+	mov	%ax, port
+/* puts: the NUL-terminated string at %si to the UART at port (COM1), and to port 0xe9 if
+ * %di != 0 */
 puts:	lodsb
 	test	%al, %al
 	jz	3f
 	mov	%al, %cl
-	mov	$0x3fd, %dx		/* COM1 line status: wait for an empty transmit register */
+	mov	port, %dx
+	add	$5, %dx			/* line status: wait for an empty transmit register */
 2:	in	%dx, %al
 	test	$0x20, %al
 	jz	2b
 	mov	%cl, %al
-	mov	$0x3f8, %dx
+	sub	$5, %dx
 	out	%al, %dx
 	test	%di, %di
 	jz	puts
@@ -101,7 +119,11 @@ puts:	lodsb
 	jmp	puts
 3:	ret
 
+port:	.word	0x3f8
 hello:	.asciz	"@@ HVM-BOOTSECTOR-OK\r\n"
+com2:	.asciz	"@@ COM2-OK\r\n"
+com3:	.asciz	"@@ COM3-OK\r\n"
+com4:	.asciz	"@@ COM4-OK\r\n"
 tick:	.asciz	"@@ TICK "
 scr:	.asciz	" SCR "
 mismatch: .asciz " SCR-MISMATCH"

@@ -15,7 +15,7 @@
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-SCENARIOS=(create create-rate qmp qmp-concurrent qmp-reconnect boot-time save restore save-twice qemu-crash destroy nic vnc installed memory cd pci qubes)
+SCENARIOS=(create create-rate devices refused refused-all qmp qmp-concurrent qmp-reconnect boot-time save restore save-twice qemu-crash destroy nic vnc installed memory cd pci qubes)
 T=/root/tests
 G=stubvm
 CFG=$T/$G.cfg
@@ -115,6 +115,11 @@ in_xl_list() { xl_t 20 list 2>/dev/null | awk 'NR > 1 { print $1 }' | grep -qx -
 # Only on 4.20, for one xl create or restore, driven by xenstore-watch (no polling); each step is
 # printed, and the scenario's line says the workaround was in use.
 XEN_VER=${XEN_VER:-4.17}
+# hap = 0 for every guest (tests/xen/run's XEN_TEST_GUEST_HAP=0, with a Xen that has shadow
+# paging: tests/xen/rate's variant shadow)
+if [ "${GUEST_HAP:-}" = 0 ] && [ -w "$T/stubvm.cfg" ] && ! grep -q '^hap = ' "$T/stubvm.cfg"; then
+	sed -i 's/^tsc_mode = /hap = 0\ntsc_mode = /' "$T/stubvm.cfg"
+fi
 NOTE=''
 close_console2_after_console3() {
 	local id=$1 backend=$2 fe=/local/domain/$1/device/console/3/state q
@@ -374,7 +379,7 @@ scn_qmp_concurrent() {
 # qemu-monitor-command`s from four concurrent loops, xl destroy. Nothing is retried: every
 # failure is printed with what it showed and counted as a sign of the emulation's corruption
 # (run_scenario's list) or as other. The line carries the counts (rate_counts) and the times of
-# create to marker; it passes only when nothing failed.
+# create to marker; it passes only when nothing failed. Five failed creates in a row end it early.
 RATE_DIR=/var/log/xen/create-rate
 rate_kind() {	# STATUS OUTPUT: sign or other
 	case $1 in 132 | 134 | 135 | 139) echo sign; return ;; esac
@@ -396,17 +401,18 @@ rate_loop() {	# CYCLE LOOP: five commands
 }
 rate_count() { find "$RATE_DIR" -name "$1-*" | wc -l; }
 scn_create_rate() {
-	local n=${RATE_N:-30} c l sign pids times=() segv0 segv t
+	local n=${RATE_N:-30} c l sign pids times=() segv0 segv t row=0 ran=0
 	rm -rf "$RATE_DIR"
 	mkdir -p "$RATE_DIR"
 	segv0=$(dmesg | grep -acE 'segfault at|general protection|traps:')
 	ids
 	[ -z "$GD" ] || { xl_t "$XL_TIMEOUT" destroy "$G" >/dev/null 2>&1; wait_for 30 "$G gone" eval '! in_xl_list'; }
-	for ((c = 1; c <= n; c++)); do
+	# A variant that cannot hold a create (five failed in a row) is not measured further.
+	for ((c = 1; c <= n && row < 5; c++)); do
 		RESULT='' REASON='' CREATE_FAILED=''
-		t=$(us)
+		t=$(us) ran=$c row=$((row + 1))
 		if create_guest; then
-			times+=($((($(us) - t) / 100000)))
+			times+=($((($(us) - t) / 100000))) row=0
 			pids=()
 			for l in 1 2 3 4; do
 				rate_loop "$c" "$l" &
@@ -429,7 +435,9 @@ scn_create_rate() {
 	done
 	segv=$(($(dmesg | grep -acE 'segfault at|general protection|traps:') - segv0))
 	t=$(printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { if (NR) printf "%.1f/%.1f", a[int((NR + 1) / 2)] / 10, a[NR] / 10 }')
-	REASON="rate: cycles=$n creates-failed=$(($(rate_count create-sign) + $(rate_count create-other)))"
+	l=''
+	[ "$row" -lt 5 ] || l=" (of $n: stopped after 5 failed creates in a row)"
+	REASON="rate: cycles=$ran$l creates-failed=$(($(rate_count create-sign) + $(rate_count create-other)))"
 	REASON+=" (sign=$(rate_count create-sign) other=$(rate_count create-other))"
 	REASON+=" commands-failed=$(($(rate_count cmd-sign) + $(rate_count cmd-other)))/$((${#times[@]} * 20))"
 	REASON+=" (sign=$(rate_count cmd-sign) other=$(rate_count cmd-other)) qemu-died=$(rate_count qemu)"
@@ -701,6 +709,101 @@ other_guest_end() {
 		xl_t 20 unpause "$MAIN_PAUSED" || step "xl unpause $MAIN_PAUSED failed"
 		MAIN_PAUSED=''
 	fi
+}
+
+# The xl.cfg settings the image's QEMU supports beyond stubvm's (README, "xl.cfg and the
+# stubdomain's QEMU"), in one guest of its own, devvm: two vCPUs, 1 GiB, vga = "cirrus" (libxl's
+# default; vnc has "stdvga"), usb = 1
+# with usbdevice = "tablet", a vif of libxl's default model (rtl8139), vendor_device =
+# "xenserver", keymap, and a serial list of four files. Passes when the guest boots, each of
+# COM2..COM4 reaches its dom0 file (the boot sector greets each), and QEMU in the stubdomain has
+# each device: its `info pci` (Cirrus 1013:00b8, rtl8139 10ec:8139, UHCI 8086:7020, xen-pvdevice
+# 5853:c000), `info usb` (the tablet) and `info cpus` (two).
+DEV_SERIAL=/var/log/xen/devvm-com
+scn_devices() {
+	local pci usb cpus n bad=()
+	need_xenbr0 || return
+	rm -f "$DEV_SERIAL"[234].log
+	other_guest devvm 's/^vcpus = .*/vcpus = 2/' 's/^memory = .*/memory = 1024/' \
+		's/^vga = .*/vga = "cirrus"\nvideoram = 16\nusb = 1\nusbdevice = "tablet"\nvendor_device = "xenserver"\nkeymap = "de"/' \
+		"s|^serial = .*|serial = [ 'file:/var/log/xen/devvm-serial.log', 'file:${DEV_SERIAL}2.log', 'file:${DEV_SERIAL}3.log', 'file:${DEV_SERIAL}4.log' ]|" \
+		"/^disk = /a vif = [ 'bridge=xenbr0' ]"
+	if create_guest; then
+		for n in 2 3 4; do
+			wait_for 30 "'@@ COM$n-OK' in ${DEV_SERIAL}$n.log" \
+				grep -aq "@@ COM$n-OK" "${DEV_SERIAL}$n.log" || bad+=("COM$n: nothing in ${DEV_SERIAL}$n.log")
+		done
+		pci=$(xl_t 60 qemu-monitor-command "$G" "info pci" 2>&1 | tr -d '\r')
+		usb=$(xl_t 60 qemu-monitor-command "$G" "info usb" 2>&1 | tr -d '\r')
+		cpus=$(xl_t 60 qemu-monitor-command "$G" "info cpus" 2>&1 | tr -d '\r')
+		for n in "1013:00b8 cirrus-vga" "10ec:8139 rtl8139" "8086:7020 UHCI" "5853:c000 xen-pvdevice"; do
+			grep -qi "PCI device ${n%% *}" <<<"$pci" || bad+=("no ${n#* } (${n%% *}) in info pci")
+		done
+		grep -qi 'tablet' <<<"$usb" || bad+=("no tablet in info usb: $(paste -sd';' <<<"$usb")")
+		[ "$(grep -c 'CPU #' <<<"$cpus")" = 2 ] || bad+=("info cpus: $(paste -sd';' <<<"$cpus")")
+		if [ ${#bad[@]} = 0 ]; then
+			pass
+			REASON="cirrus-vga (16 MiB), rtl8139, UHCI + tablet, xen-pvdevice, 2 vCPUs, 1 GiB, COM1-COM4 each in its dom0 file"
+		else
+			fail "${bad[*]}"
+			step "info pci: $(grep -i 'PCI device' <<<"$pci" | paste -sd';')"
+		fi
+	fi
+	other_guest_end
+}
+
+# xl.cfg settings whose QEMU devices the image's QEMU lacks (README, "xl.cfg and the stubdomain's
+# QEMU"): for each, a guest of its own, refvm, whose create must fail with stubinit's refusal in
+# its log, naming the setting and the driver (stubinit.qemu-devices: QEMU is never started), and
+# leave nothing behind: xl create returns (libxl's 30 s for the stubdomain to report running, as
+# for any stubdomain that ends before QEMU runs) and the guest is gone. Each takes libxl's 30 s, so
+# refused runs three (make check: the settings users set most); refused-all runs every one.
+REFUSED=(
+	"ahci|hdtype = \"ahci\"|ahci|s/^boot = .*/hdtype = \"ahci\"\nboot = \"c\"/"
+	"ehci|usbversion = 2|ich9-usb-ehci1|s/^boot = .*/usbversion = 2\nboot = \"c\"/"
+	"xhci|usbversion = 3|nec-usb-xhci|s/^boot = .*/usbversion = 3\nboot = \"c\"/"
+	"hda|soundhw = \"hda\"|intel-hda|s/^boot = .*/soundhw = \"hda\"\nboot = \"c\"/"
+	"qxl|vga = \"qxl\"|qxl-vga|s/^vga = .*/vga = \"qxl\"\nvideoram = 128/;s/^memory = .*/memory = 256/"
+	"virtio-net|model= of a vif|virtio-net-pci|/^disk = /a vif = [ 'model=virtio-net-pci,bridge=xenbr0' ]"
+	"scsi|disk vdev=sd* (SCSI)|lsi53c895a|s#vdev=hda#vdev=sda#"
+)
+scn_refused() { refused_cases ahci xhci hda; }
+scn_refused_all() { refused_cases; }
+refused_cases() {
+	local c name setting driver expr want ok=() bad=()
+	need_xenbr0 || return
+	for c in "${REFUSED[@]}"; do
+		IFS='|' read -r name setting driver expr <<<"$c"
+		[ $# = 0 ] || [[ " $* " == *" $name "* ]] || continue
+		want="xl.cfg: $setting needs QEMU device '$driver', which this stubdomain's QEMU does not have"
+		other_guest refvm "$expr"
+		rm -f "/var/log/xen/qemu-dm-$G.log"* # this case's log only
+		step "$name: $(grep -E '^(hdtype|usbversion|soundhw|vga|videoram|vif|disk) = ' "$CFG" | paste -sd' ')"
+		RESULT=''
+		if create_guest; then
+			bad+=("$name: the guest was created")
+		elif ! [ -s "/var/log/xen/qemu-dm-$G.log" ]; then
+			bad+=("$name: the stubdomain never started: $REASON")
+		elif ! stubinit_lines | grep -aqF "$want"; then
+			bad+=("$name: no refusal in stubinit's log ('$want'); its errors: $(stubinit_lines |
+				grep -a ' error: ' | tail -n 2 | paste -sd';'); $REASON")
+		elif stubinit_lines | grep -aq 'QEMU is running'; then
+			bad+=("$name: QEMU was started")
+		elif in_xl_list; then
+			bad+=("$name: still in xl list after xl create failed: $(xl_t 20 list | awk 'NR > 1 { print $1 }' | paste -sd' ')")
+		else
+			ok+=("$name")
+			step "$name: refused: $(stubinit_lines | grep -aoF "$want" | head -n 1)"
+		fi
+		RESULT=PASS
+		other_guest_end
+	done
+	if [ ${#bad[@]} != 0 ]; then
+		fail "${bad[*]}"
+		return
+	fi
+	pass
+	REASON="refused before QEMU started, the setting named: ${ok[*]}"
 }
 
 # stubinit's failure policy under real Xen: a second guest whose stubdomain is told
@@ -1264,8 +1367,10 @@ run_scenario() {
 [ "${BASH_SOURCE[0]}" = "$0" ] || return 0
 
 want=("$@")
-# (all but create-rate: a measurement of the emulated machine, tests/xen/rate)
-[ $# -gt 0 ] || for w in "${SCENARIOS[@]}"; do [ "$w" = create-rate ] || want+=("$w"); done
+# (all but create-rate, a measurement of the emulated machine (tests/xen/rate), and refused-all,
+# refused's long form)
+[ $# -gt 0 ] ||
+	for w in "${SCENARIOS[@]}"; do [[ $w == create-rate || $w == refused-all ]] || want+=("$w"); done
 for w in "${want[@]}"; do
 	[[ " ${SCENARIOS[*]} " == *" $w "* ]] || { echo "scenarios.sh: no scenario '$w' (${SCENARIOS[*]})" >&2; exit 2; }
 done
