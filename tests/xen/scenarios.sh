@@ -382,7 +382,8 @@ scn_qmp_concurrent() {
 # create to marker; it passes only when nothing failed. Five failed creates in a row end it early.
 RATE_DIR=/var/log/xen/create-rate
 rate_kind() {	# STATUS OUTPUT: sign or other
-	case $1 in 132 | 134 | 135 | 139) echo sign; return ;; esac
+	# status 0 is xl's success: failing the check above, it is the shell that broke
+	case $1 in 0 | 132 | 134 | 135 | 139) echo sign; return ;; esac
 	case $2 in
 	*"Inconsistency detected by ld.so"* | *"symbol lookup error"* | *corrupted* | *"malloc()"*) echo sign ;;
 	*) echo other ;;
@@ -394,8 +395,11 @@ rate_loop() {	# CYCLE LOOP: five commands
 		rc=0
 		out=$(xl_t 60 qemu-monitor-command "$G" "info version" 2>&1) || rc=$?
 		[ "$rc" = 0 ] && [[ $out =~ [0-9]+\.[0-9]+ ]] && continue
-		printf 'cycle %s, loop %s, command %s: status %s, %s\n' "$c" "$l" "$n" "$rc" \
+		# (status 0 was seen failing here: twice with QEMU's right answer, "7.2.22Debian ...",
+		# so the shell's own regex match broke, and once with no output: its bytes too)
+		printf 'cycle %s, loop %s, command %s: status %s, %s%s\n' "$c" "$l" "$n" "$rc" \
 			"$(echo "$out" | tr -d '\r' | paste -sd'|' | head -c 300)" \
+			"$([ "$rc" != 0 ] || printf '%s' "$out" | od -An -c | head -n 6 | tr -s ' ' | paste -sd' ' | sed 's/^/ (bytes:/; s/$/)/')" \
 			>"$RATE_DIR/cmd-$(rate_kind "$rc" "$out")-$c-$l-$n"
 	done
 }
@@ -413,6 +417,7 @@ scn_create_rate() {
 		t=$(us) ran=$c row=$((row + 1))
 		if create_guest; then
 			times+=($((($(us) - t) / 100000))) row=0
+			[ "$c" != 1 ] || step "the guest's paging: $(xl_t 20 list -l "$G" | grep -m1 -o '"hap": "[A-Za-z]*"')"
 			pids=()
 			for l in 1 2 3 4; do
 				rate_loop "$c" "$l" &
