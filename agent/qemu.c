@@ -257,7 +257,7 @@ static bool has_seccomp(const char *qemu)
 	while (!yes && (r = read(fd, buf + have, CHUNK)) > 0) {
 		size_t len = have + (size_t)r;
 
-		for (size_t i = 0; i < 2 && !yes; i++)
+		for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]) && !yes; i++)
 			yes = memmem(buf, len, needles[i], strlen(needles[i])) != NULL;
 		have = len < KEEP ? len : KEEP;
 		memmove(buf, buf + len - have, have);

@@ -378,7 +378,7 @@ scn_qmp_concurrent() {
 # (tests/xen/run's XEN_TEST_RATE_N, 30) of stubvm's xl create (to its boot marker), 20 `xl
 # qemu-monitor-command`s from four concurrent loops, xl destroy. Nothing is retried: every
 # failure is printed with what it showed and counted as a sign of the emulation's corruption
-# (run_scenario's list) or as other. The line carries the counts (rate_counts) and the times of
+# (rate_kind's list: qmpc_one's, plus status 0, "corrupted" and malloc()) or as other. The line carries the counts (rate_counts) and the times of
 # create to marker; it passes only when nothing failed. Five failed creates in a row end it early.
 RATE_DIR=/var/log/xen/create-rate
 rate_kind() {	# STATUS OUTPUT: sign or other
