@@ -478,13 +478,14 @@ burst() {
 	BURST="$n sessions ${out##*slowest-greeting } s to the slowest greeting"
 }
 # stubinit's open fds from its stats (refreshed every second on lagvm), once a refresh newer than
-# the call has come.
+# the call has come; the count is taken from that same read (a second xenstore-read came back
+# empty once in CI, as the emulation's freshly started processes sometimes do).
 fds_now() {
 	local up0 st
 	up0=$(xs_read "$STATUS/stats" | grep -o 'uptime-s=[0-9]*' | cut -d= -f2)
 	wait_for 10 "a fresh stats line" eval \
-		'st=$(xs_read "$STATUS/stats"); [[ $st =~ uptime-s=([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -gt "${up0:-0}" ]' >/dev/null
-	xs_read "$STATUS/stats" | grep -o 'stubinit-fds=[0-9]*' | cut -d= -f2
+		'st=$(xs_read "$STATUS/stats"); [[ $st =~ uptime-s=([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -gt "${up0:-0}" ]' >&2 &&
+		[[ $st =~ stubinit-fds=([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
 }
 scn_qmp_reconnect() {
 	local plain fds0 fds1
