@@ -15,7 +15,7 @@
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-SCENARIOS=(create create-rate devices refused refused-all qmp qmp-concurrent qmp-reconnect boot-time save restore save-twice qemu-crash destroy nic vnc installed memory cd pci qubes)
+SCENARIOS=(create create-rate devices refused refused-all qmp qmp-concurrent qmp-reconnect boot-time save restore save-twice qemu-crash destroy nic three vnc installed memory cd pci qubes)
 T=/root/tests
 G=stubvm
 CFG=$T/$G.cfg
@@ -952,6 +952,124 @@ scn_nic() {
 		fi
 	fi
 	other_guest_end
+}
+
+# Three guests at once: stubvm and two of its own, threevm-a and threevm-b, none paused. The two
+# have an e1000 on dom0's xenbr0 and boot = "nc": SeaBIOS runs the NIC's iPXE ROM first, whose DHCP
+# requests must reach xenbr0 through each one's stubdomain (as in nic), then, iPXE finding no
+# server, the disk's boot sector, which counts. Then all three must be counting and answer QMP; stubvm
+# is saved and restored while the other two run, and must resume where it was (restore_checked);
+# the other two must have counted on through it, and answer QMP again. The other guests are
+# destroyed at the end, stubvm stays (restored).
+THREE=(threevm-a threevm-b)
+THREE_MAC=(00:16:3e:5a:33:0a 00:16:3e:5a:33:0b)
+THREE_SAVE=/root/tests/three.save
+# as_guest NAME: the helpers (G, CFG, SERIAL, XL_CREATE_LOG, GD, SD, STATUS) on guest NAME
+as_guest() {
+	G=$1 SERIAL=/var/log/xen/$1-serial.log XL_CREATE_LOG=/var/log/xen/xl-create-$1.log
+	if [ "$1" = stubvm ]; then CFG=$T/stubvm.cfg; else CFG=/tmp/$1.cfg; fi
+	ids
+}
+# three_qmp: every guest answers `info version`; 0, or a fail verdict naming the guest and 1
+three_qmp() {
+	local g out rc
+	for g in stubvm "${THREE[@]}"; do
+		as_guest "$g"
+		rc=0
+		out=$(xl_t 30 qemu-monitor-command "$G" "info version" 2>&1) || rc=$?
+		if [ "$rc" != 0 ] || ! [[ $out =~ [0-9]+\.[0-9]+ ]]; then
+			fail "$G: xl qemu-monitor-command 'info version' $1: status $rc, output '$(echo "$out" | tr -d '\r' | head -c 300)'"
+			return 1
+		fi
+	done
+	step "$1: each of the three answered 'info version'"
+}
+# three_ticks: each guest's last TICK, "name=N ..."
+three_ticks() {
+	local g
+	for g in stubvm "${THREE[@]}"; do
+		as_guest "$g"
+		echo -n "$g=$(last_tick) "
+	done
+}
+three_run() {
+	local i mac before after g t state NIC_MAC
+	need_xenbr0 || return 1
+	need_guest || return 1
+	wait_for 30 "stubvm counting (TICK)" tick_past 0 || { fail "stubvm prints no TICK lines"; return 1; }
+	for i in 0 1; do
+		g=${THREE[$i]} mac=${THREE_MAC[$i]}
+		cp "$T/stubvm-disk.img" "$T/$g-disk.img"
+		sed -e "s/^name = .*/name = \"$g\"/" \
+			-e "s|stubvm-disk.img|$g-disk.img|; s|stubvm-serial.log|$g-serial.log|" \
+			-e 's/^boot = .*/boot = "nc"/' \
+			-e "/^disk = /a vif = [ 'mac=$mac,model=e1000,bridge=xenbr0' ]" \
+			"$T/stubvm.cfg" >"/tmp/$g.cfg"
+		as_guest "$g"
+		CREATE_NO_MARKER=1
+		create_guest || return 1
+		CREATE_NO_MARKER=''
+		NIC_MAC=$mac
+		wait_for 90 "$g's MAC $mac learned by xenbr0 on vif$SD.0" mac_on_stub_vif_or_dead ||
+			{ fail "$g: xenbr0 never saw a frame from $mac on vif$SD.0"; return 1; }
+		stubinit_running || { fail "$g: stubinit state '$(stubinit_state)': $(xs_read "$STATUS/error")"; return 1; }
+	done
+	for g in "${THREE[@]}"; do
+		as_guest "$g"
+		# iPXE gives up on DHCP after about 30 s of its own, then SeaBIOS boots the disk
+		wait_for 120 "$g's boot sector (after iPXE)" serial_has '@@ HVM-BOOTSECTOR-OK' ||
+			{ fail "$g: no '@@ HVM-BOOTSECTOR-OK' after iPXE; serial: '$(tail -c 200 "$SERIAL" | tr -d '\r' | paste -sd'|')'"; return 1; }
+	done
+	before=$(three_ticks)
+	for g in stubvm "${THREE[@]}"; do
+		as_guest "$g"
+		t=$(last_tick)
+		wait_for 20 "$g counting past TICK ${t:-none}" tick_past "${t:-0}" ||
+			{ fail "$g stopped counting at TICK ${t:-none}"; return 1; }
+		state=$(guest_state)
+		[[ $state != *p* ]] || { fail "$g is paused (xl list: $state)"; return 1; }
+	done
+	step "all three counting: $(three_ticks)(before: $before)"
+	three_qmp "with three running" || return 1
+	as_guest stubvm
+	rm -f "$THREE_SAVE"
+	before=$(three_ticks)
+	save_to "$G" "$THREE_SAVE" || { fail "xl save $G while the others ran failed"; return 1; }
+	restore_checked "$THREE_SAVE" || return 1
+	[ -z "$MISMATCH" ] || { fail "stubvm restored with a device state of another moment: $MISMATCH"; return 1; }
+	after=$(three_ticks)
+	step "stubvm saved and restored: $before-> $after"
+	for i in 0 1; do
+		g=${THREE[$i]}
+		[[ " $before" =~ \ $g=([0-9]+) ]] && t=${BASH_REMATCH[1]}
+		[[ " $after" =~ \ $g=([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -gt "${t:-0}" ] ||
+			{ fail "$g did not count on while stubvm was saved and restored ($before-> $after)"; return 1; }
+	done
+	three_qmp "after stubvm's restore" || return 1
+	REASON="three guests counting, each answering QMP; iPXE's DHCP from threevm-a and threevm-b on xenbr0; stubvm saved and restored while the other two counted on ($before-> $after)"
+	return 0
+}
+scn_three() {
+	local g ok=0 sign='' r
+	three_run && ok=1
+	r=$REASON
+	for g in "${THREE[@]}"; do
+		as_guest "$g"
+		[ "$ok" = 1 ] || [ -n "$sign" ] || sign=$(corruption_sign)
+		[ "$ok" = 1 ] || { DUMP=1; dump_logs; }
+		xl_t "$XL_TIMEOUT" destroy "$G" >/dev/null 2>&1
+		rm -f "$T/$G-disk.img"
+	done
+	as_guest stubvm
+	rm -f "$THREE_SAVE"
+	CREATE_NO_MARKER='' CREATE_FAILED=''
+	# A sign in the other two's logs: run_scenario retries (stubvm stays); one in stubvm's is
+	# found by run_scenario itself, which then makes stubvm afresh.
+	[ -z "$sign" ] || [ -n "$(corruption_sign)" ] || OTHER_SIGN=$sign
+	if [ "$ok" = 1 ]; then
+		pass
+		REASON=$r
+	fi
 }
 
 # Qubes' toolstack, as its libvirt drives libxl: the device model gets -qubes-audio:audiovm_xid=N,
