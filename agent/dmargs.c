@@ -572,6 +572,30 @@ static const struct {
 	{"xen-pvdevice", "vendor_device = \"xenserver\""},
 };
 
+const char *dmargs_dom0_only(char *const *args, size_t n, char *what, size_t len)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		const char *o = args[i], *v = args[i + 1], *setting = NULL;
+		char on[4];
+
+		if (!strcmp(o, "-kernel"))
+			setting = "kernel";
+		else if (!strcmp(o, "-initrd"))
+			setting = "ramdisk";
+		else if (!strcmp(o, "-chardev") && (!strncmp(v, "pty,id=libxl-channel", 20) ||
+						    !strncmp(v, "socket,id=libxl-channel", 23)))
+			setting = "channel";
+		else if (!strcmp(o, "-machine") &&
+			 opt_value(v, "igd-passthru", on, sizeof(on)) == 0 && !strcmp(on, "on"))
+			setting = "gfx_passthru";
+		if (setting) {
+			snprintf(what, len, "%s %s", o, v);
+			return setting;
+		}
+	}
+	return NULL;
+}
+
 /* Whether the @len bytes at @name are a whole line of @known. */
 static int known_line(const char *known, const char *name, size_t len)
 {
@@ -693,6 +717,14 @@ int dmargs_build(const struct dm_launch *l, char *const *args, size_t n, struct 
 	for (size_t i = 0; i < n; i++) {
 		char buf[512];
 
+		if (!strcmp(args[i], "-chroot") && i + 1 < n) {
+			/* dm_restrict's chroot, a directory libxl made in dom0 */
+			log_info("dm-argv: -chroot %s taken out: a directory of dom0's (xl.cfg "
+				 "dm_restrict); QEMU here runs confined by the stubdomain and as "
+				 "stubinit.qemu-user",
+				 args[++i]);
+			continue;
+		}
 		if (!strcmp(args[i], DM_RESTORE_PLACEHOLDER))
 			err |= argv_pushf(out, "fd:%d", l->incoming_fd);
 		else if (i > 0 && !strcmp(args[i - 1], "-netdev") &&

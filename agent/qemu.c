@@ -561,6 +561,31 @@ static const char *check_devices(const struct qemu_opts *o, char *const *argv, s
 	return why;
 }
 
+/*
+ * libxl's arguments against what only dom0 has (dmargs_dom0_only): NULL, or why QEMU is not
+ * started, naming the xl.cfg setting. QEMU would exit at its start on the missing file, or run
+ * with a channel nobody in dom0 can reach.
+ */
+static const char *check_dom0_only(const struct dm_config *cfg)
+{
+	static char why[400];
+	char what[200];
+	const char *setting = dmargs_dom0_only(cfg->args.v, cfg->args.n, what, sizeof(what));
+	const char *names = "a file in dom0, which QEMU in the stubdomain cannot open";
+
+	if (!setting)
+		return NULL;
+	if (!strcmp(setting, "channel"))
+		names = "a channel end that would be the stubdomain's, out of dom0's reach";
+	else if (!strcmp(setting, "gfx_passthru"))
+		names = "the host's IGD bridge, which the stubdomain does not have";
+	snprintf(why, sizeof(why),
+		 "xl.cfg: %s is not served by a stubdomain: '%s' names %s; QEMU not started",
+		 setting, what, names);
+	log_error("%s", why);
+	return why;
+}
+
 /* The command line, the taps, the pipes and the environment; NULL or why not. */
 static const char *prepare(struct spawn *sp, const struct dm_config *cfg,
 			   const struct console_set *cons, const struct qemu_opts *o)
@@ -605,6 +630,9 @@ static const char *prepare(struct spawn *sp, const struct dm_config *cfg,
 		log_errno(LV_ERROR, errno, "mkdir %s", QEMU_DIR);
 		return "cannot create " QEMU_DIR;
 	}
+	why = check_dom0_only(cfg);
+	if (why)
+		return why;
 	why = kernel_boot(cfg, o, &l);
 	if (why)
 		return why;

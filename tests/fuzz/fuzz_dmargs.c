@@ -19,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *over[3] = {"", "", ""};
 	char *names[64];
 	struct dm_nic nics[8];
+	char what[16];
 	unsigned nn = 0;
 	const char *bad;
 	unsigned xid;
@@ -58,6 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		argv_free(&out);
 	dmargs_nics(args.v, args.n, nics, 8);
 	dmargs_wants_restore(args.v, args.n);
+	dmargs_dom0_only(args.v, args.n, what, sizeof(what));
 	argv_push_words(&out, over[2]);
 	argv_free(&out);
 	argv_free(&args);

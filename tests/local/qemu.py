@@ -4,7 +4,8 @@
 Its monitors and fdset 1, its deprivileging and seccomp, the save file, the restore stream through
 hvc2, the legacy dmargs string, the policies when QEMU dies (crash-guest, poweroff, stay), the OOM
 killer, the test key that kills it, a QEMU that never greets, a missing binary, dm-argv problems,
-direct kernel boot from a kernel disk (an ext4 loop device at the test's /dev/xvdd).
+direct kernel boot from a kernel disk (an ext4 loop device at the test's /dev/xvdd), the
+settings that name what only dom0 has (kernel, channel, gfx_passthru) refused.
 """
 import os
 import re
@@ -435,6 +436,34 @@ def device_not_in_the_image_is_refused_before_qemu_starts():
             else:
                 wait_status(xsd, 'running', timeout=30)
                 check('not have' not in s.log(), 'refused with ahci listed')
+        finally:
+            qemu_down(env, s, ptys)
+
+
+@test
+def dom0_only_settings_are_refused_before_qemu_starts():
+    # xl.cfg settings whose arguments name what only dom0 has: a kernel file (kernel =), a
+    # channel's chardev, the IGD bridge (gfx_passthru). Each is refused before QEMU starts, the
+    # error naming the setting and the argument, the stubdomain powered off. The same kernel file
+    # exists in the test's stubdomain: the refusal is of the setting, not of a failed open.
+    cases = (
+        (['-kernel', '/init'], "kernel", "-kernel /init",
+         "a file in dom0, which QEMU in the stubdomain cannot open"),
+        (['-chardev', 'socket,id=libxl-channel0,path=/tmp/ch0,server=on,wait=off'], "channel",
+         "-chardev socket,id=libxl-channel0,path=/tmp/ch0,server=on,wait=off",
+         "a channel end that would be the stubdomain's, out of dom0's reach"),
+        (['-machine', 'xenfv,igd-passthru=on'], "gfx_passthru", "-machine xenfv,igd-passthru=on",
+         "the host's IGD bridge, which the stubdomain does not have"),
+    )
+    for extra, setting, what, names in cases:
+        why = ("xl.cfg: %s is not served by a stubdomain: '%s' names %s; QEMU not started"
+               % (setting, what, names))
+        env, xsd, s, ptys = qemu_env(args=GUEST + MACHINE + extra)
+        try:
+            s.wait_log(re.escape(why))
+            eq(powered_off(s, 10), -signal.SIGINT, 'unshare exit')
+            eq(xsd.read(STATUS + '/error'), why, 'status error')
+            check('QEMU command line' not in s.log(), '%s: QEMU was started' % setting)
         finally:
             qemu_down(env, s, ptys)
 

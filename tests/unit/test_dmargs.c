@@ -213,6 +213,33 @@ TEST(dmargs_qubes_arguments_taken_out)
 	argv_free(&out);
 }
 
+/* dm_restrict's -chroot names a directory of dom0's: taken out, -xen-domid-restrict kept. */
+TEST(dmargs_dm_restrict_chroot_taken_out)
+{
+	char *args[] = {"-xen-domid",
+			"5",
+			"-xen-domid-restrict",
+			"-chroot",
+			"/var/run/xen/qemu-root-5",
+			"-name",
+			"vm",
+			"-chroot"};
+	struct dm_launch l = base;
+	struct argv_list out;
+
+	capture_start();
+	CHECK_INT(dmargs_build(&l, args, 7, &out), 0);
+	CHECK_CONTAINS(joined(&out), "-xen-domid 5 -xen-domid-restrict -name vm");
+	CHECK(!strstr(joined(&out), "chroot"));
+	CHECK_CONTAINS(capture_text(), "dm-argv: -chroot /var/run/xen/qemu-root-5 taken out: a "
+				       "directory of dom0's (xl.cfg dm_restrict)");
+	argv_free(&out);
+	/* a -chroot without its value at the end is QEMU's to refuse */
+	CHECK_INT(dmargs_build(&l, args, 8, &out), 0);
+	CHECK_CONTAINS(joined(&out), "-name vm -chroot");
+	argv_free(&out);
+}
+
 /* Qubes' direct kernel boot: -append without -kernel asks for the kernel disk's vmlinuz. */
 TEST(dmargs_direct_kernel_boot)
 {
@@ -395,4 +422,32 @@ TEST(dmargs_missing_device)
 	/* an empty list knows nothing */
 	CHECK(dmargs_missing_device(ok, 7, "", d, sizeof(d)) != NULL);
 	CHECK_STR(d, "cirrus-vga");
+}
+
+TEST(dmargs_dom0_only)
+{
+	char *ok[] = {
+		"-machine", "xenfv,suppress-vmdesc=on,max-ram-below-4g=536870912",
+		"-chardev", "socket,id=libxl-cmd,path=/var/run/xen/qmp-libxl-7,server=on,wait=off",
+		"-append",  "root=/dev/xvda",
+		"-kernel"};
+	char *kernel[] = {"-m", "512", "-kernel", "/root/vmlinuz", "-initrd", "/root/initrd"};
+	char *initrd[] = {"-initrd", "/root/initrd"};
+	char *pty[] = {"-chardev", "pty,id=libxl-channel0"};
+	char *sock[] = {"-nodefaults", "-chardev",
+			"socket,id=libxl-channel1,path=/tmp/ch1,server=on,wait=off"};
+	char *igd[] = {"-machine", "xenfv,igd-passthru=on"};
+	char *igd_off[] = {"-machine", "xenfv,igd-passthru=off"};
+	char w[24];
+
+	/* (a -kernel without its value at the end is QEMU's to refuse) */
+	CHECK(!dmargs_dom0_only(ok, 7, w, sizeof(w)));
+	CHECK_STR(dmargs_dom0_only(kernel, 6, w, sizeof(w)), "kernel");
+	CHECK_STR(w, "-kernel /root/vmlinuz");
+	CHECK_STR(dmargs_dom0_only(initrd, 2, w, sizeof(w)), "ramdisk");
+	CHECK_STR(dmargs_dom0_only(pty, 2, w, sizeof(w)), "channel");
+	CHECK_STR(w, "-chardev pty,id=libxl-c"); /* cut to the buffer */
+	CHECK_STR(dmargs_dom0_only(sock, 3, w, sizeof(w)), "channel");
+	CHECK_STR(dmargs_dom0_only(igd, 2, w, sizeof(w)), "gfx_passthru");
+	CHECK(!dmargs_dom0_only(igd_off, 2, w, sizeof(w)));
 }
