@@ -694,6 +694,14 @@ static void add_audio(struct argv_list *a, size_t from, const char *sock)
 		a->v[i + 1] = v;
 	}
 	argv_push(a, "-audiodev");
+	if (!sock) {
+		/* QEMU 9.0 and later refuse a card without a backend */
+		argv_push(a, "none,id=" DM_AUDIODEV);
+		log_info("audio: the guest's sound card plays into nothing (-audiodev none): the "
+			 "stubdomain has no sound output but an audio helper's "
+			 "(stubinit.audio-helper)");
+		return;
+	}
 	argv_pushf(a, "pa,id=" DM_AUDIODEV ",server=unix:%s%s", sock,
 		   hda ? ",timer-period=1000,out.buffer-length=8000,in.latency=80000" : "");
 	log_info("audio: QEMU plays into the audio helper's socket %s", sock);
@@ -725,6 +733,14 @@ int dmargs_build(const struct dm_launch *l, char *const *args, size_t n, struct 
 				 args[++i]);
 			continue;
 		}
+		if (!strcmp(args[i], "-no-acpi")) {
+			/* xl.cfg acpi = 0: QEMU 8.0 made it a machine property, 9.0 removed it */
+			log_info("dm-argv: -no-acpi given as -machine acpi=off (QEMU 9.0 has no "
+				 "-no-acpi)");
+			err |= argv_push(out, "-machine");
+			err |= argv_push(out, "acpi=off");
+			continue;
+		}
 		if (!strcmp(args[i], DM_RESTORE_PLACEHOLDER))
 			err |= argv_pushf(out, "fd:%d", l->incoming_fd);
 		else if (i > 0 && !strcmp(args[i - 1], "-netdev") &&
@@ -751,7 +767,7 @@ int dmargs_build(const struct dm_launch *l, char *const *args, size_t n, struct 
 	if (l->replace && *l->replace)
 		apply_items(out, from, l->replace, 1);
 	take_qubes(out, from);
-	if (l->audio_socket)
+	if (l->audio_socket || dmargs_sound_card(out->v + from, out->n - from))
 		add_audio(out, from, l->audio_socket);
 	if (l->append && *l->append) {
 		size_t before = out->n;

@@ -240,6 +240,22 @@ TEST(dmargs_dm_restrict_chroot_taken_out)
 	argv_free(&out);
 }
 
+/* xl.cfg acpi = 0: -no-acpi, which QEMU 9.0 removed, as the machine property both QEMUs take. */
+TEST(dmargs_no_acpi_as_machine_property)
+{
+	char *args[] = {"-machine", "xenfv,suppress-vmdesc=on", "-no-acpi", "-name", "vm"};
+	struct dm_launch l = base;
+	struct argv_list out;
+
+	capture_start();
+	CHECK_INT(dmargs_build(&l, args, 5, &out), 0);
+	CHECK_CONTAINS(joined(&out),
+		       "-machine xenfv,suppress-vmdesc=on -machine acpi=off -name vm");
+	CHECK(!strstr(joined(&out), "-no-acpi"));
+	CHECK_CONTAINS(capture_text(), "dm-argv: -no-acpi given as -machine acpi=off");
+	argv_free(&out);
+}
+
 /* Qubes' direct kernel boot: -append without -kernel asks for the kernel disk's vmlinuz. */
 TEST(dmargs_direct_kernel_boot)
 {
@@ -379,8 +395,15 @@ TEST(dmargs_qubes_audio)
 				     "server=unix:/run/s");
 	CHECK(!strstr(joined(&out), "timer-period"));
 	argv_free(&out);
+	/* no helper: the card plays into nothing (QEMU 9.0 and later refuse a card without one) */
 	l.audio_socket = NULL;
+	capture_start();
 	CHECK_INT(dmargs_build(&l, hda, 5, &out), 0);
+	CHECK_CONTAINS(joined(&out), "-device intel-hda -device hda-duplex,audiodev=stubinit-audio "
+				     "-audiodev none,id=stubinit-audio");
+	CHECK_CONTAINS(capture_text(), "audio: the guest's sound card plays into nothing");
+	argv_free(&out);
+	CHECK_INT(dmargs_build(&l, none, 4, &out), 0);
 	CHECK(!strstr(joined(&out), "audiodev"));
 	argv_free(&out);
 }
