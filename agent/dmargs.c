@@ -572,22 +572,28 @@ static const struct {
 	{"xen-pvdevice", "vendor_device = \"xenserver\""},
 };
 
-const char *dmargs_dom0_only(char *const *args, size_t n, char *what, size_t len)
+const char *dmargs_dom0_only(char *const *args, size_t n, char *what, size_t len,
+			     const char **names)
 {
 	for (size_t i = 0; i + 1 < n; i++) {
 		const char *o = args[i], *v = args[i + 1], *setting = NULL;
 		char on[4];
 
-		if (!strcmp(o, "-kernel"))
+		*names = "a file in dom0, which QEMU in the stubdomain cannot open";
+		if (!strcmp(o, "-kernel")) {
 			setting = "kernel";
-		else if (!strcmp(o, "-initrd"))
+		} else if (!strcmp(o, "-initrd")) {
 			setting = "ramdisk";
-		else if (!strcmp(o, "-chardev") && (!strncmp(v, "pty,id=libxl-channel", 20) ||
-						    !strncmp(v, "socket,id=libxl-channel", 23)))
+		} else if (!strcmp(o, "-chardev") && (!strncmp(v, "pty,id=libxl-channel", 20) ||
+						      !strncmp(v, "socket,id=libxl-channel", 23))) {
 			setting = "channel";
-		else if (!strcmp(o, "-machine") &&
-			 opt_value(v, "igd-passthru", on, sizeof(on)) == 0 && !strcmp(on, "on"))
+			*names =
+				"a channel end that would be the stubdomain's, out of dom0's reach";
+		} else if (!strcmp(o, "-machine") &&
+			   opt_value(v, "igd-passthru", on, sizeof(on)) == 0 && !strcmp(on, "on")) {
 			setting = "gfx_passthru";
+			*names = "the host's IGD bridge, which the stubdomain does not have";
+		}
 		if (setting) {
 			snprintf(what, len, "%s %s", o, v);
 			return setting;

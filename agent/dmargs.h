@@ -104,10 +104,12 @@ const char *dmargs_missing_device(char *const *args, size_t n, const char *known
  * stubdomain cannot reach: "-kernel"/"-initrd" (a dom0 file: xl.cfg's kernel, ramdisk), a
  * "-chardev" of libxl's channels (libxl-channelN: its pty or socket would be the stubdomain's,
  * out of dom0's reach) or "-machine ...,igd-passthru=on" (gfx_passthru: the host's IGD bridge).
- * Returns the xl.cfg setting and writes what it read into @what ("-kernel /root/vmlinuz"), cut to
- * @len - 1 bytes; NULL when there is none.
+ * Returns the xl.cfg setting, writes what it read into @what ("-kernel /root/vmlinuz"), cut to
+ * @len - 1 bytes, and what that names into *@names ("a file in dom0, ..."); NULL when there is
+ * none.
  */
-const char *dmargs_dom0_only(char *const *args, size_t n, char *what, size_t len);
+const char *dmargs_dom0_only(char *const *args, size_t n, char *what, size_t len,
+			     const char **names);
 
 /* Whether @args asks for a restore (holds the placeholder). */
 int dmargs_wants_restore(char *const *args, size_t n);

@@ -570,15 +570,12 @@ static const char *check_dom0_only(const struct dm_config *cfg)
 {
 	static char why[400];
 	char what[200];
-	const char *setting = dmargs_dom0_only(cfg->args.v, cfg->args.n, what, sizeof(what));
-	const char *names = "a file in dom0, which QEMU in the stubdomain cannot open";
+	const char *names;
+	const char *setting =
+		dmargs_dom0_only(cfg->args.v, cfg->args.n, what, sizeof(what), &names);
 
 	if (!setting)
 		return NULL;
-	if (!strcmp(setting, "channel"))
-		names = "a channel end that would be the stubdomain's, out of dom0's reach";
-	else if (!strcmp(setting, "gfx_passthru"))
-		names = "the host's IGD bridge, which the stubdomain does not have";
 	snprintf(why, sizeof(why),
 		 "xl.cfg: %s is not served by a stubdomain: '%s' names %s; QEMU not started",
 		 setting, what, names);

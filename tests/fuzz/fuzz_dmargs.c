@@ -20,6 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *names[64];
 	struct dm_nic nics[8];
 	char what[16];
+	const char *named;
 	unsigned nn = 0;
 	const char *bad;
 	unsigned xid;
@@ -59,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		argv_free(&out);
 	dmargs_nics(args.v, args.n, nics, 8);
 	dmargs_wants_restore(args.v, args.n);
-	dmargs_dom0_only(args.v, args.n, what, sizeof(what));
+	dmargs_dom0_only(args.v, args.n, what, sizeof(what), &named);
 	argv_push_words(&out, over[2]);
 	argv_free(&out);
 	argv_free(&args);

@@ -461,16 +461,20 @@ TEST(dmargs_dom0_only)
 			"socket,id=libxl-channel1,path=/tmp/ch1,server=on,wait=off"};
 	char *igd[] = {"-machine", "xenfv,igd-passthru=on"};
 	char *igd_off[] = {"-machine", "xenfv,igd-passthru=off"};
+	const char *names;
 	char w[24];
 
 	/* (a -kernel without its value at the end is QEMU's to refuse) */
-	CHECK(!dmargs_dom0_only(ok, 7, w, sizeof(w)));
-	CHECK_STR(dmargs_dom0_only(kernel, 6, w, sizeof(w)), "kernel");
+	CHECK(!dmargs_dom0_only(ok, 7, w, sizeof(w), &names));
+	CHECK_STR(dmargs_dom0_only(kernel, 6, w, sizeof(w), &names), "kernel");
 	CHECK_STR(w, "-kernel /root/vmlinuz");
-	CHECK_STR(dmargs_dom0_only(initrd, 2, w, sizeof(w)), "ramdisk");
-	CHECK_STR(dmargs_dom0_only(pty, 2, w, sizeof(w)), "channel");
+	CHECK_STR(names, "a file in dom0, which QEMU in the stubdomain cannot open");
+	CHECK_STR(dmargs_dom0_only(initrd, 2, w, sizeof(w), &names), "ramdisk");
+	CHECK_STR(dmargs_dom0_only(pty, 2, w, sizeof(w), &names), "channel");
 	CHECK_STR(w, "-chardev pty,id=libxl-c"); /* cut to the buffer */
-	CHECK_STR(dmargs_dom0_only(sock, 3, w, sizeof(w)), "channel");
-	CHECK_STR(dmargs_dom0_only(igd, 2, w, sizeof(w)), "gfx_passthru");
-	CHECK(!dmargs_dom0_only(igd_off, 2, w, sizeof(w)));
+	CHECK_STR(dmargs_dom0_only(sock, 3, w, sizeof(w), &names), "channel");
+	CHECK_STR(names, "a channel end that would be the stubdomain's, out of dom0's reach");
+	CHECK_STR(dmargs_dom0_only(igd, 2, w, sizeof(w), &names), "gfx_passthru");
+	CHECK_STR(names, "the host's IGD bridge, which the stubdomain does not have");
+	CHECK(!dmargs_dom0_only(igd_off, 2, w, sizeof(w), &names));
 }
