@@ -281,18 +281,34 @@ scn_create() {
 
 # QMP through libxl's vchan-socket-proxy and stubinit: 20 human-monitor-commands in a row, then
 # xl pause (the hypervisor alone) and xl unpause (QMP "cont"), after which the guest counts on.
+# info_version [TIMEOUT]: `xl qemu-monitor-command $G "info version"` (30 s); 0 when QEMU's version
+# came back. xl's status and output (carriage returns taken out) are left in QV_RC and QV_OUT.
+info_version() {
+	QV_RC=0
+	QV_OUT=$(xl_t "${1:-30}" qemu-monitor-command "$G" "info version" 2>&1) || QV_RC=$?
+	QV_OUT=${QV_OUT//$'\r'/}
+	[ "$QV_RC" = 0 ] && [[ $QV_OUT =~ [0-9]+\.[0-9]+ ]]
+}
+info_version_failed() { echo "$G: xl qemu-monitor-command 'info version' $1: status $QV_RC, output '$(echo "$QV_OUT" | paste -sd'|' | head -c 300)'"; }
+# emulation_sign STATUS OUTPUT: a failed command shows the emulated machine's corruption
+# (tests/xen/README.md), not stubinit's or QEMU's failure: a signal, the dynamic linker's errors,
+# glibc's heap checks, or status 0 failing the check (the shell's own match broke: seen twice with
+# QEMU's right answer, "7.2.22Debian ...", and once with no output). corruption_sign reads a
+# scenario's logs for the same signs.
+emulation_sign() {
+	case $1 in 0 | 132 | 134 | 135 | 139) return 0 ;; esac
+	case $2 in
+	*"Inconsistency detected by ld.so"* | *"symbol lookup error"* | *corrupted* | *"malloc()"*) return 0 ;;
+	esac
+	return 1
+}
 scn_qmp() {
 	local i out rc t t0 state
 	need_guest || return
 	for i in $(seq 1 20); do
-		rc=0
-		out=$(xl_t 30 qemu-monitor-command "$G" "info version" 2>&1) || rc=$?
-		if [ "$rc" != 0 ] || ! [[ $out =~ [0-9]+\.[0-9]+ ]]; then
-			fail "xl qemu-monitor-command 'info version' #$i: status $rc, output '$(echo "$out" | tr -d '\r' | head -c 300)'"
-			return
-		fi
+		info_version || { fail "$(info_version_failed "#$i")"; return; }
 	done
-	step "20 x 'info version' answered: $(echo "$out" | tr -d '\r' | head -n 1)"
+	step "20 x 'info version' answered: $(echo "$QV_OUT" | head -n 1)"
 	wait_for 20 "the guest counting (TICK)" tick_past 0 || { fail "the guest prints no TICK lines"; return; }
 	xl_t "$XL_TIMEOUT" pause "$G" || { fail "xl pause failed"; return; }
 	t=$(last_tick)
@@ -331,14 +347,11 @@ scn_qmp() {
 # scenario says so; any other failure, or a second one, fails it.
 QMPC_DIR=/var/log/xen/qmp-concurrent
 qmpc_one() {
-	local i=$1 n=$2 try=$3 rc=0 out
-	out=$(xl_t 60 qemu-monitor-command "$G" "info version" 2>&1) || rc=$?
-	[ "$rc" = 0 ] && [[ $out =~ [0-9]+\.[0-9]+ ]] && return 0
-	printf 'loop %s, command %s%s: status %s, %s\n' "$i" "$n" "$try" "$rc" \
-		"$(echo "$out" | tr -d '\r' | paste -sd'|' | head -c 400)" >"$QMPC_DIR/fail-$i-$n$try"
-	# the emulation's signs (run_scenario's list): a signal, or the dynamic linker's
-	case $rc in 132 | 134 | 135 | 139) return 200 ;; esac
-	[[ $out == *"Inconsistency detected by ld.so"* || $out == *"symbol lookup error"* ]] && return 200
+	local i=$1 n=$2 try=$3
+	info_version 60 && return 0
+	printf 'loop %s, command %s%s: status %s, %s\n' "$i" "$n" "$try" "$QV_RC" \
+		"$(echo "$QV_OUT" | paste -sd'|' | head -c 400)" >"$QMPC_DIR/fail-$i-$n$try"
+	emulation_sign "$QV_RC" "$QV_OUT" && return 200
 	return 1
 }
 scn_qmp_concurrent() {
@@ -378,29 +391,20 @@ scn_qmp_concurrent() {
 # (tests/xen/run's XEN_TEST_RATE_N, 30) of stubvm's xl create (to its boot marker), 20 `xl
 # qemu-monitor-command`s from four concurrent loops, xl destroy. Nothing is retried: every
 # failure is printed with what it showed and counted as a sign of the emulation's corruption
-# (rate_kind's list: qmpc_one's, plus status 0, "corrupted" and malloc()) or as other. The line carries the counts (rate_counts) and the times of
+# (emulation_sign) or as other. The line carries the counts (rate_counts) and the times of
 # create to marker; it passes only when nothing failed. Five failed creates in a row end it early.
 RATE_DIR=/var/log/xen/create-rate
-rate_kind() {	# STATUS OUTPUT: sign or other
-	# status 0 is xl's success: failing the check above, it is the shell that broke
-	case $1 in 0 | 132 | 134 | 135 | 139) echo sign; return ;; esac
-	case $2 in
-	*"Inconsistency detected by ld.so"* | *"symbol lookup error"* | *corrupted* | *"malloc()"*) echo sign ;;
-	*) echo other ;;
-	esac
-}
 rate_loop() {	# CYCLE LOOP: five commands
-	local c=$1 l=$2 n rc out
+	local c=$1 l=$2 n kind
 	for n in 1 2 3 4 5; do
-		rc=0
-		out=$(xl_t 60 qemu-monitor-command "$G" "info version" 2>&1) || rc=$?
-		[ "$rc" = 0 ] && [[ $out =~ [0-9]+\.[0-9]+ ]] && continue
-		# (status 0 was seen failing here: twice with QEMU's right answer, "7.2.22Debian ...",
-		# so the shell's own regex match broke, and once with no output: its bytes too)
-		printf 'cycle %s, loop %s, command %s: status %s, %s%s\n' "$c" "$l" "$n" "$rc" \
-			"$(echo "$out" | tr -d '\r' | paste -sd'|' | head -c 300)" \
-			"$([ "$rc" != 0 ] || printf '%s' "$out" | od -An -c | head -n 6 | tr -s ' ' | paste -sd' ' | sed 's/^/ (bytes:/; s/$/)/')" \
-			>"$RATE_DIR/cmd-$(rate_kind "$rc" "$out")-$c-$l-$n"
+		info_version 60 && continue
+		kind=other
+		emulation_sign "$QV_RC" "$QV_OUT" && kind=sign
+		# status 0 failing the check: its bytes too
+		printf 'cycle %s, loop %s, command %s: status %s, %s%s\n' "$c" "$l" "$n" "$QV_RC" \
+			"$(echo "$QV_OUT" | paste -sd'|' | head -c 300)" \
+			"$([ "$QV_RC" != 0 ] || printf '%s' "$QV_OUT" | od -An -c | head -n 6 | tr -s ' ' | paste -sd' ' | sed 's/^/ (bytes:/; s/$/)/')" \
+			>"$RATE_DIR/cmd-$kind-$c-$l-$n"
 	done
 }
 rate_count() { find "$RATE_DIR" -name "$1-*" | wc -l; }
@@ -683,6 +687,16 @@ scn_save_twice() {
 # stubvm's guest is paused meanwhile, so that one guest runs at a time: a mitigation, not a cure,
 # for emulated Xen's memory corruption and dom0 wedges, which came with a second guest starting
 # (tests/xen/README.md, "Emulated dom0 wedges").
+# guest_cfg NAME [SED-EXPR...]: NAME's disk (a copy of stubvm's) and /tmp/NAME.cfg, stubvm's
+# configuration with NAME's name, disk and serial file, and each SED-EXPR applied
+guest_cfg() {
+	local name=$1
+	shift
+	cp "$T/stubvm-disk.img" "$T/$name-disk.img"
+	sed -e "s/^name = .*/name = \"$name\"/" \
+		-e "s|stubvm-disk.img|$name-disk.img|; s|stubvm-serial.log|$name-serial.log|" \
+		"${@/#/-e}" "$T/stubvm.cfg" >"/tmp/$name.cfg"
+}
 MAIN_PAUSED=''
 other_guest() {
 	local name=$1 state
@@ -694,10 +708,7 @@ other_guest() {
 	SAVED=("$G" "$CFG" "$SERIAL" "$CREATE_FAILED")
 	G=$name CFG=/tmp/$name.cfg SERIAL=/var/log/xen/$name-serial.log CREATE_FAILED=''
 	XL_CREATE_LOG=/var/log/xen/xl-create-$name.log
-	cp "$T/stubvm-disk.img" "$T/$name-disk.img"
-	sed -e "s/^name = .*/name = \"$name\"/" \
-		-e "s|stubvm-disk.img|$name-disk.img|; s|stubvm-serial.log|$name-serial.log|" \
-		"${@/#/-e}" "$T/stubvm.cfg" >"$CFG"
+	guest_cfg "$name" "$@"
 }
 other_guest_end() {
 	OTHER_SIGN=$(corruption_sign)
@@ -1019,15 +1030,10 @@ as_guest() {
 }
 # three_qmp: every guest answers `info version`; 0, or a fail verdict naming the guest and 1
 three_qmp() {
-	local g out rc
+	local g
 	for g in stubvm "${THREE[@]}"; do
 		as_guest "$g"
-		rc=0
-		out=$(xl_t 30 qemu-monitor-command "$G" "info version" 2>&1) || rc=$?
-		if [ "$rc" != 0 ] || ! [[ $out =~ [0-9]+\.[0-9]+ ]]; then
-			fail "$G: xl qemu-monitor-command 'info version' $1: status $rc, output '$(echo "$out" | tr -d '\r' | head -c 300)'"
-			return 1
-		fi
+		info_version || { fail "$(info_version_failed "$1")"; return 1; }
 	done
 	step "$1: each of the three answered 'info version'"
 }
@@ -1046,12 +1052,8 @@ three_run() {
 	wait_for 30 "stubvm counting (TICK)" tick_past 0 || { fail "stubvm prints no TICK lines"; return 1; }
 	for i in 0 1; do
 		g=${THREE[$i]} mac=${THREE_MAC[$i]}
-		cp "$T/stubvm-disk.img" "$T/$g-disk.img"
-		sed -e "s/^name = .*/name = \"$g\"/" \
-			-e "s|stubvm-disk.img|$g-disk.img|; s|stubvm-serial.log|$g-serial.log|" \
-			-e 's/^boot = .*/boot = "nc"/' \
-			-e "/^disk = /a vif = [ 'mac=$mac,model=e1000,bridge=xenbr0' ]" \
-			"$T/stubvm.cfg" >"/tmp/$g.cfg"
+		guest_cfg "$g" 's/^boot = .*/boot = "nc"/' \
+			"/^disk = /a vif = [ 'mac=$mac,model=e1000,bridge=xenbr0' ]"
 		as_guest "$g"
 		CREATE_NO_MARKER=1
 		create_guest || return 1
