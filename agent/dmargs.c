@@ -505,16 +505,31 @@ static const char *const sound_models[] = {
 	"intel-hda", "ich9-intel-hda", "hda-duplex", "hda-micro", "hda-output", "ac97",
 	"es1370",    "sb16",	       "adlib",	     "gus",	  "cs4231a",	NULL};
 
+/*
+ * The driver of "-device <driver>,..." (or "--device", or "driver=<driver>,...") at @i, its
+ * length in *@len; NULL when @args[@i] is not such an option.
+ */
+static const char *device_driver_at(char *const *args, size_t n, size_t i, size_t *len)
+{
+	const char *d;
+
+	if (i + 1 >= n || (strcmp(args[i], "-device") && strcmp(args[i], "--device")))
+		return NULL;
+	d = args[i + 1];
+	if (!strncmp(d, "driver=", 7))
+		d += 7;
+	*len = strcspn(d, ",");
+	return d;
+}
+
 /* The model of "-device <model>,..." at @i when it is a sound card, or NULL. */
 static const char *sound_card_at(char *const *args, size_t n, size_t i)
 {
 	size_t len;
+	const char *d = device_driver_at(args, n, i, &len);
 
-	if (i + 1 >= n || strcmp(args[i], "-device"))
-		return NULL;
-	len = strcspn(args[i + 1], ",");
-	for (const char *const *m = sound_models; *m; m++)
-		if (strlen(*m) == len && !strncmp(args[i + 1], *m, len))
+	for (const char *const *m = sound_models; d && *m; m++)
+		if (strlen(*m) == len && !strncmp(d, *m, len))
 			return *m;
 	return NULL;
 }
@@ -620,16 +635,12 @@ const char *dmargs_missing_device(char *const *args, size_t n, const char *known
 				  size_t len)
 {
 	for (size_t i = 0; i + 1 < n; i++) {
-		const char *v = args[i + 1], *d = v;
+		const char *v = args[i + 1], *d;
 		size_t dl;
 
-		if (strcmp(args[i], "-device") && strcmp(args[i], "--device"))
+		if (!(d = device_driver_at(args, n, i, &dl)))
 			continue;
 		i++;
-		/* "-device driver=X,..." names it as a property too */
-		if (!strncmp(d, "driver=", 7))
-			d += 7;
-		dl = strcspn(d, ",");
 		if (!dl || known_line(known, d, dl))
 			continue;
 		snprintf(driver, len, "%.*s", (int)dl, d);

@@ -377,6 +377,13 @@ TEST(dmargs_qubes_audio)
 	CHECK_STR(dmargs_sound_card(ac97, 5), "ac97");
 	CHECK(!dmargs_sound_card(none, 4));
 	{
+		/* the same forms of -device as the device check reads */
+		char *forms[] = {"--device", "driver=es1370,addr=0x5", "-device", "sb16"};
+
+		CHECK_STR(dmargs_sound_card(forms, 2), "es1370");
+		CHECK_STR(dmargs_sound_card(forms + 2, 2), "sb16");
+	}
+	{
 		char *net[] = {"-qubes-netx", "-qubes-net:client_ip=1.2.3.4", "-qubes-net:x"};
 
 		CHECK_STR(dmargs_qubes_net(net, 3), "client_ip=1.2.3.4");
