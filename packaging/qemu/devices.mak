@@ -13,3 +13,9 @@ CONFIG_RTL8139_PCI=y
 CONFIG_E1000_PCI=y
 # usb=1, usbdevice="tablet"|"mouse": -usb (piix3-usb-uhci) and usb-tablet / usb-mouse
 CONFIG_USB_UHCI=y
+# usbversion = 2: ich9-usb-ehci1 with ich9-usb-uhci1..3 as its companions (UHCI above)
+CONFIG_USB_EHCI_PCI=y
+# usbversion = 3: nec-usb-xhci
+CONFIG_USB_XHCI_NEC=y
+# hdtype = "ahci": -device ahci (QEMU's alias of ich9-ahci) and an ide-hd per disk
+CONFIG_AHCI_ICH9=y

@@ -733,13 +733,15 @@ other_guest_end() {
 # stubinit gives QEMU as -machine acpi=off), mmio_hole = 3584 with memory = 1024 (-machine
 # ...,max-ram-below-4g=512 MiB: half the guest's RAM above 4 GiB, what memory over 4 GiB gives
 # too), nographic = 1 (-nographic) and dm_restrict = 1 (-xen-domid-restrict, kept, and -chroot
-# <dom0 directory>, which stubinit takes out). Passes when the guest boots and counts, QEMU's
-# command line (stubinit's log) has each argument, QEMU's memory map has RAM above 4 GiB (its
-# xen.ram.hi region), its machine acpi=off and its PCI bus no Xen platform device.
+# <dom0 directory>, which stubinit takes out); and usbversion = 2, a device (ICH9's EHCI and three
+# UHCI companions), here to spare make check a guest. Passes when the guest boots and counts,
+# QEMU's command line (stubinit's log) has each argument, QEMU's memory map has RAM above 4 GiB (its
+# xen.ram.hi region), its machine acpi=off and its PCI bus no Xen platform device but the four USB
+# controllers.
 scn_options() {
 	local cmd mtree pci want acpi bad=()
 	other_guest optvm 's/^memory = .*/memory = 1024\nmmio_hole = 3584/' \
-		's/^vga = .*/vga = "none"\nxen_platform_pci = 0\nacpi = 0\nnographic = 1\ndm_restrict = 1/'
+		's/^vga = .*/vga = "none"\nxen_platform_pci = 0\nacpi = 0\nnographic = 1\ndm_restrict = 1\nusbversion = 2/'
 	if create_guest && wait_for 20 "the guest counting (TICK)" tick_past 1; then
 		cmd=$(stubinit_lines | grep -a -m1 -o 'QEMU command line: .*')
 		for want in '-machine pc,accel=xen,' 'max-ram-below-4g=536870912' '-machine acpi=off' \
@@ -755,10 +757,14 @@ scn_options() {
 		grep -q 'xen.ram.hi' <<<"$mtree" || bad+=("no RAM above 4 GiB (xen.ram.hi) in info mtree: $(grep -i 'ram' <<<"$mtree" | head -n 5 | paste -sd';')")
 		pci=$(xl_t 60 qemu-monitor-command "$G" "info pci" 2>&1 | tr -d '\r')
 		grep -qi 'PCI device 5853:0001' <<<"$pci" && bad+=("the Xen platform device (5853:0001) is on the PCI bus")
+		# usbversion = 2: ICH9's EHCI and its three UHCI companions
+		for want in 293a 2934 2935 2936; do
+			grep -qi "PCI device 8086:$want" <<<"$pci" || bad+=("no ICH9 USB controller 8086:$want in info pci")
+		done
 		grep -qi 'PCI device' <<<"$pci" || bad+=("info pci: $(paste -sd';' <<<"$pci" | head -c 300)")
 		if [ ${#bad[@]} = 0 ]; then
 			pass
-			REASON="xen_platform_pci = 0, acpi = 0, mmio_hole = 3584 with 1 GiB ($(grep -o 'xen.ram.hi.*' <<<"$mtree" | head -n 1 | tr -s ' ')), nographic, dm_restrict: the guest counts"
+			REASON="xen_platform_pci = 0, acpi = 0, mmio_hole = 3584 with 1 GiB ($(grep -o 'xen.ram.hi.*' <<<"$mtree" | head -n 1 | tr -s ' ')), nographic, dm_restrict, usbversion = 2 (EHCI and three UHCI): the guest counts"
 		else
 			fail "${bad[*]}"
 		fi
@@ -770,19 +776,20 @@ scn_options() {
 
 # The xl.cfg settings the image's QEMU supports beyond stubvm's (README, "xl.cfg and the
 # stubdomain's QEMU"), in one guest of its own, devvm: two vCPUs, 1 GiB, vga = "cirrus" (libxl's
-# default; vnc has "stdvga"), usb = 1
-# with usbdevice = "tablet", a vif of libxl's default model (rtl8139), vendor_device =
-# "xenserver", keymap, and a serial list of four files. Passes when the guest boots, each of
-# COM2..COM4 reaches its dom0 file (the boot sector greets each), and QEMU in the stubdomain has
-# each device: its `info pci` (Cirrus 1013:00b8, rtl8139 10ec:8139, UHCI 8086:7020, xen-pvdevice
-# 5853:c000), `info usb` (the tablet) and `info cpus` (two).
+# default; vnc has "stdvga"), usb = 1 with usbdevice = "tablet", hdtype = "ahci" (the boot disk on
+# AHCI: SeaBIOS reads the boot sector through it), a vif of libxl's default model (rtl8139),
+# vendor_device = "xenserver", keymap, and a serial list of four files. Passes when the guest
+# boots, each of COM2..COM4 reaches its dom0 file (the boot sector greets each), and QEMU in the
+# stubdomain has each device: its `info pci` (Cirrus 1013:00b8, rtl8139 10ec:8139, UHCI 8086:7020,
+# ICH9 AHCI 8086:2922, xen-pvdevice 5853:c000), `info usb` (the tablet) and `info cpus` (two).
+# usbversion = 2 (EHCI) is in options' guest, usbversion = 3 (xHCI) in vnc's.
 DEV_SERIAL=/var/log/xen/devvm-com
 scn_devices() {
 	local pci usb cpus n bad=()
 	need_xenbr0 || return
 	rm -f "$DEV_SERIAL"[234].log
 	other_guest devvm 's/^vcpus = .*/vcpus = 2/' 's/^memory = .*/memory = 1024/' \
-		's/^vga = .*/vga = "cirrus"\nvideoram = 16\nusb = 1\nusbdevice = "tablet"\nvendor_device = "xenserver"\nkeymap = "de"/' \
+		's/^vga = .*/vga = "cirrus"\nvideoram = 16\nusb = 1\nusbdevice = "tablet"\nvendor_device = "xenserver"\nkeymap = "de"\nhdtype = "ahci"/' \
 		"s|^serial = .*|serial = [ 'file:/var/log/xen/devvm-serial.log', 'file:${DEV_SERIAL}2.log', 'file:${DEV_SERIAL}3.log', 'file:${DEV_SERIAL}4.log' ]|" \
 		"/^disk = /a vif = [ 'bridge=xenbr0' ]"
 	if create_guest; then
@@ -793,14 +800,15 @@ scn_devices() {
 		pci=$(xl_t 60 qemu-monitor-command "$G" "info pci" 2>&1 | tr -d '\r')
 		usb=$(xl_t 60 qemu-monitor-command "$G" "info usb" 2>&1 | tr -d '\r')
 		cpus=$(xl_t 60 qemu-monitor-command "$G" "info cpus" 2>&1 | tr -d '\r')
-		for n in "1013:00b8 cirrus-vga" "10ec:8139 rtl8139" "8086:7020 UHCI" "5853:c000 xen-pvdevice"; do
+		for n in "1013:00b8 cirrus-vga" "10ec:8139 rtl8139" "8086:7020 UHCI" "8086:2922 AHCI" \
+			"5853:c000 xen-pvdevice"; do
 			grep -qi "PCI device ${n%% *}" <<<"$pci" || bad+=("no ${n#* } (${n%% *}) in info pci")
 		done
 		grep -qi 'tablet' <<<"$usb" || bad+=("no tablet in info usb: $(paste -sd';' <<<"$usb")")
 		[ "$(grep -c 'CPU #' <<<"$cpus")" = 2 ] || bad+=("info cpus: $(paste -sd';' <<<"$cpus")")
 		if [ ${#bad[@]} = 0 ]; then
 			pass
-			REASON="cirrus-vga (16 MiB), rtl8139, UHCI + tablet, xen-pvdevice, 2 vCPUs, 1 GiB, COM1-COM4 each in its dom0 file"
+			REASON="cirrus-vga (16 MiB), rtl8139, UHCI + tablet, the boot disk on AHCI, xen-pvdevice, 2 vCPUs, 1 GiB, COM1-COM4 each in its dom0 file"
 		else
 			fail "${bad[*]}"
 			step "info pci: $(grep -i 'PCI device' <<<"$pci" | paste -sd';')"
@@ -816,9 +824,6 @@ scn_devices() {
 # for any stubdomain that ends before QEMU runs) and the guest is gone. Each takes libxl's 30 s, so
 # refused runs three (make check: the settings users set most); refused-all runs every one.
 REFUSED=(
-	"ahci|hdtype = \"ahci\"|ahci|s/^boot = .*/hdtype = \"ahci\"\nboot = \"c\"/"
-	"ehci|usbversion = 2|ich9-usb-ehci1|s/^boot = .*/usbversion = 2\nboot = \"c\"/"
-	"xhci|usbversion = 3|nec-usb-xhci|s/^boot = .*/usbversion = 3\nboot = \"c\"/"
 	"hda|soundhw = \"hda\"|intel-hda|s/^boot = .*/soundhw = \"hda\"\nboot = \"c\"/"
 	"qxl|vga = \"qxl\"|qxl-vga|s/^vga = .*/vga = \"qxl\"\nvideoram = 128/;s/^memory = .*/memory = 256/"
 	"virtio-net|model= of a vif|virtio-net-pci|/^disk = /a vif = [ 'model=virtio-net-pci,bridge=xenbr0' ]"
@@ -830,7 +835,7 @@ REFUSED=(
 	"channel|channel||s#^boot = .*#channel = [ 'connection=socket,path=/tmp/refvm-ch0,name=org.example.ch0' ]\nboot = \"c\"#"
 	"gfx-passthru|gfx_passthru||s/^boot = .*/gfx_passthru = \"igd\"\nboot = \"c\"/"
 )
-scn_refused() { refused_cases ahci hda kernel; }
+scn_refused() { refused_cases hda virtio-net kernel; }
 scn_refused_all() { refused_cases; }
 refused_cases() {
 	local c name setting driver expr want ok=() bad=()
@@ -1196,15 +1201,17 @@ scn_qubes() {
 # stubdomain's command line. In dom0, Debian's vchan-socket-proxy (client mode) turns the
 # stubdomain's device-model/<guest>/vnc-vchan into a unix socket, and rfb.py takes QEMU's RFB
 # banner, a session and the guest's screen (SeaBIOS's text), which goes to the harness as a file
-# (an "@# vnc.png <base64>" line; tests/xen/run writes build/xen/run/vnc.png).
+# (an "@# vnc.png <base64>" line; tests/xen/run writes build/xen/run/vnc.png). The guest also has
+# usbversion = 3: QEMU's `info pci` must show the NEC xHCI controller (1033:0194).
 VNC_SOCK=/tmp/vnc.sock
 scn_vnc() {
-	local vsp proxy line
+	local vsp proxy line pci
 	vsp=$(ls /usr/lib/xen-*/bin/vchan-socket-proxy 2>/dev/null | head -n 1)
 	[ -n "$vsp" ] || { fail "no vchan-socket-proxy in dom0"; return; }
-	other_guest vncvm 's/^vga = .*/vga = "stdvga"/' \
+	other_guest vncvm 's/^vga = .*/vga = "stdvga"\nusbversion = 3/' \
 		's/^stubdomain_cmdline = "\(.*\)"/stubdomain_cmdline = "\1 stubinit.vnc=1"/'
 	if create_guest; then
+		pci=$(xl_t 60 qemu-monitor-command "$G" "info pci" 2>&1 | tr -d '\r')
 		rm -f "$VNC_SOCK" /tmp/vnc.png
 		step "$vsp $SD /local/domain/$SD/device-model/$GD/vnc-vchan $VNC_SOCK"
 		"$vsp" "$SD" "/local/domain/$SD/device-model/$GD/vnc-vchan" "$VNC_SOCK" \
@@ -1221,10 +1228,12 @@ scn_vnc() {
 				fail "the screen is QEMU's placeholder or blank: $line"
 			elif ! stubinit_lines | grep -aq 'vnc: session 1 begins'; then
 				fail "stubinit logged no vnc session"
+			elif ! grep -qi 'PCI device 1033:0194' <<<"$pci"; then
+				fail "usbversion = 3: no xHCI (1033:0194) in info pci: $(grep -i 'PCI device' <<<"$pci" | paste -sd';' | head -c 300)"
 			else
 				echo "@# vnc.png $(base64 -w0 /tmp/vnc.png)"
 				pass
-				REASON="${line% name *}, through stubinit's vnc-vchan and vchan-socket-proxy"
+				REASON="${line% name *}, through stubinit's vnc-vchan and vchan-socket-proxy; usbversion = 3: xHCI on the guest's bus"
 			fi
 		fi
 		kill "$proxy" 2>/dev/null
