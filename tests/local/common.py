@@ -240,22 +240,26 @@ def compact(line):
     return line == (json.dumps(obj, separators=(',', ':')) + '\r\n').encode()
 
 
-def fd_count(pid):
-    """stubinit's fds, without the /proc files the stats refresh holds for a moment (under
-    valgrind a refresh lasts long enough to be caught) and, under valgrind, its own fds, which sit
-    above the client's limit."""
-    n = 0
-    for f in os.listdir('/proc/%d/fd' % pid):
+def fd_list(pid):
+    """stubinit's fds as 'N -> target', without the /proc files the stats refresh holds for a
+    moment (under valgrind a refresh lasts long enough to be caught) and, under valgrind, its own
+    fds, which sit above the client's limit."""
+    out = []
+    for f in sorted(os.listdir('/proc/%d/fd' % pid), key=int):
         if VALGRIND and int(f) >= 900:
             continue
         try:
             # (seen from outside its root: /tmp/stubinit-root-*/proc/uptime)
-            if '/proc/' in os.readlink('/proc/%d/fd/%s' % (pid, f)):
-                continue
+            target = os.readlink('/proc/%d/fd/%s' % (pid, f))
         except OSError:
             continue  # closed meanwhile
-        n += 1
-    return n
+        if '/proc/' not in target:
+            out.append('%s -> %s' % (f, target))
+    return out
+
+
+def fd_count(pid):
+    return len(fd_list(pid))
 
 
 def session_ends(q):
