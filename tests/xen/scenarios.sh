@@ -279,8 +279,6 @@ scn_create() {
 	create_guest && pass
 }
 
-# QMP through libxl's vchan-socket-proxy and stubinit: 20 human-monitor-commands in a row, then
-# xl pause (the hypervisor alone) and xl unpause (QMP "cont"), after which the guest counts on.
 # info_version [TIMEOUT]: `xl qemu-monitor-command $G "info version"` (30 s); 0 when QEMU's version
 # came back. xl's status and output (carriage returns taken out) are left in QV_RC and QV_OUT.
 info_version() {
@@ -302,6 +300,8 @@ emulation_sign() {
 	esac
 	return 1
 }
+# QMP through libxl's vchan-socket-proxy and stubinit: 20 human-monitor-commands in a row, then
+# xl pause (the hypervisor alone) and xl unpause (QMP "cont"), after which the guest counts on.
 scn_qmp() {
 	local i out rc t t0 state
 	need_guest || return
@@ -728,6 +728,17 @@ other_guest_end() {
 	fi
 }
 
+# ram_above_4g: QEMU's RAM above 4 GiB, its xen.ram.hi region in `info mtree`; or, with status 1,
+# why not (its RAM regions)
+ram_above_4g() {
+	local mtree hi
+	mtree=$(xl_t 60 qemu-monitor-command "$G" "info mtree" 2>&1 | tr -d '\r')
+	hi=$(grep -o 'xen.ram.hi.*' <<<"$mtree" | head -n 1 | tr -s ' ')
+	[ -n "$hi" ] && echo "$hi" && return 0
+	echo "no RAM above 4 GiB (xen.ram.hi) in info mtree: $(grep -i 'ram' <<<"$mtree" | head -n 5 | paste -sd';')"
+	return 1
+}
+
 # The xl.cfg settings that change QEMU's command line without a device of their own, in one guest,
 # optvm: xen_platform_pci = 0 (-machine pc,accel=xen instead of xenfv), acpi = 0 (-no-acpi, which
 # stubinit gives QEMU as -machine acpi=off), mmio_hole = 3584 with memory = 1024 (-machine
@@ -739,7 +750,7 @@ other_guest_end() {
 # xen.ram.hi region), its machine acpi=off and its PCI bus no Xen platform device but the four USB
 # controllers.
 scn_options() {
-	local cmd mtree pci want acpi bad=()
+	local cmd hi pci want acpi bad=()
 	other_guest optvm 's/^memory = .*/memory = 1024\nmmio_hole = 3584/' \
 		's/^vga = .*/vga = "none"\nxen_platform_pci = 0\nacpi = 0\nnographic = 1\ndm_restrict = 1\nusbversion = 2/'
 	if create_guest && wait_for 20 "the guest counting (TICK)" tick_past 1; then
@@ -753,8 +764,7 @@ scn_options() {
 			bad+=("no 'dm-argv: -chroot ... taken out' line")
 		acpi=$(xl_t 60 qemu-monitor-command "$G" "qom-get /machine acpi" 2>&1 | tr -d '\r')
 		[ "$acpi" = '"off"' ] || bad+=("qom-get /machine acpi: '$acpi', not \"off\"")
-		mtree=$(xl_t 60 qemu-monitor-command "$G" "info mtree" 2>&1 | tr -d '\r')
-		grep -q 'xen.ram.hi' <<<"$mtree" || bad+=("no RAM above 4 GiB (xen.ram.hi) in info mtree: $(grep -i 'ram' <<<"$mtree" | head -n 5 | paste -sd';')")
+		hi=$(ram_above_4g) || bad+=("$hi")
 		pci=$(xl_t 60 qemu-monitor-command "$G" "info pci" 2>&1 | tr -d '\r')
 		grep -qi 'PCI device 5853:0001' <<<"$pci" && bad+=("the Xen platform device (5853:0001) is on the PCI bus")
 		# usbversion = 2: ICH9's EHCI and its three UHCI companions
@@ -764,7 +774,7 @@ scn_options() {
 		grep -qi 'PCI device' <<<"$pci" || bad+=("info pci: $(paste -sd';' <<<"$pci" | head -c 300)")
 		if [ ${#bad[@]} = 0 ]; then
 			pass
-			REASON="xen_platform_pci = 0, acpi = 0, mmio_hole = 3584 with 1 GiB ($(grep -o 'xen.ram.hi.*' <<<"$mtree" | head -n 1 | tr -s ' ')), nographic, dm_restrict, usbversion = 2 (EHCI and three UHCI): the guest counts"
+			REASON="xen_platform_pci = 0, acpi = 0, mmio_hole = 3584 with 1 GiB ($hi), nographic, dm_restrict, usbversion = 2 (EHCI and three UHCI): the guest counts"
 		else
 			fail "${bad[*]}"
 		fi
@@ -1343,7 +1353,7 @@ scn_memory() {
 # xen-one-vcpu). Passes when the guest counts and QEMU's memory map has RAM above 4 GiB
 # (xen.ram.hi).
 scn_memory_high() {
-	local mtree free
+	local hi free
 	free=$(xl_t 20 info 2>/dev/null | awk '$1 == "free_memory" { print $3 }')
 	if [ "${free:-0}" -lt 4800 ]; then
 		fail "Xen has ${free:-?} MiB free, not the 4.8 GiB a guest of 4608 MiB and its stubdomain need (XEN_TEST_MEM=6144)"
@@ -1351,12 +1361,11 @@ scn_memory_high() {
 	fi
 	other_guest bigvm 's/^memory = .*/memory = 4608/'
 	if create_guest && wait_for 20 "the guest counting (TICK)" tick_past 1; then
-		mtree=$(xl_t 60 qemu-monitor-command "$G" "info mtree" 2>&1 | tr -d '\r')
-		if grep -q 'xen.ram.hi' <<<"$mtree"; then
+		if hi=$(ram_above_4g); then
 			pass
-			REASON="memory = 4608 ($free MiB free in Xen): $(grep -o 'xen.ram.hi.*' <<<"$mtree" | head -n 1 | tr -s ' '); the guest counts"
+			REASON="memory = 4608 ($free MiB free in Xen): $hi; the guest counts"
 		else
-			fail "no RAM above 4 GiB (xen.ram.hi) in info mtree: $(grep -i 'ram' <<<"$mtree" | head -n 5 | paste -sd';')"
+			fail "$hi"
 		fi
 	elif [ -z "$RESULT" ]; then
 		fail "the guest prints no TICK lines"
