@@ -592,9 +592,9 @@ const char *dmargs_dom0_only(char *const *args, size_t n, char *what, size_t len
 {
 	for (size_t i = 0; i + 1 < n; i++) {
 		const char *o = args[i], *v = args[i + 1], *setting = NULL;
+		const char *named = "a file in dom0, which QEMU in the stubdomain cannot open";
 		char on[4];
 
-		*names = "a file in dom0, which QEMU in the stubdomain cannot open";
 		if (!strcmp(o, "-kernel")) {
 			setting = "kernel";
 		} else if (!strcmp(o, "-initrd")) {
@@ -602,15 +602,15 @@ const char *dmargs_dom0_only(char *const *args, size_t n, char *what, size_t len
 		} else if (!strcmp(o, "-chardev") && (!strncmp(v, "pty,id=libxl-channel", 20) ||
 						      !strncmp(v, "socket,id=libxl-channel", 23))) {
 			setting = "channel";
-			*names =
-				"a channel end that would be the stubdomain's, out of dom0's reach";
+			named = "a channel end that would be the stubdomain's, out of dom0's reach";
 		} else if (!strcmp(o, "-machine") &&
 			   opt_value(v, "igd-passthru", on, sizeof(on)) == 0 && !strcmp(on, "on")) {
 			setting = "gfx_passthru";
-			*names = "the host's IGD bridge, which the stubdomain does not have";
+			named = "the host's IGD bridge, which the stubdomain does not have";
 		}
 		if (setting) {
 			snprintf(what, len, "%s %s", o, v);
+			*names = named;
 			return setting;
 		}
 	}
