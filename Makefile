@@ -106,7 +106,7 @@ $(BUILD)/test-xenstored: $(XSD_SRCS) $(wildcard tests/xenstored/*.h) | deps
 check: $(BUILD)/stubinit $(BUILD)/unit-tests $(BUILD)/test-xenstored build/stubinit.static clang \
 	fuzz-build $(if $(SANITIZE),,sanitize-build) image $(if $(SANITIZE),,image-debian image-trixie) \
 	$(BUILD)/stubinit.8 $(if $(SANITIZE),,deb)
-	@BUILD=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) FUZZ_SECONDS=$${FUZZ_SECONDS:-60} \
+	@BUILD=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) FUZZ_SECONDS=$${FUZZ_SECONDS:-30} \
 		CHECK_ALL=$(if $(SANITIZE),0,1) tests/run
 
 sanitize-build: | deps
