@@ -68,7 +68,8 @@ XSD_SRCS := $(wildcard tests/xenstored/*.c)
 .PHONY: all deps deps-static deps-image static image image-debian image-trixie check check-xen \
 	check-xen-4.20 clang demo demo-local bench clean format \
 	fuzz fuzz-build \
-	sanitize-build man install uninstall dist deb print-deb-version rpm print-rpm-version FORCE
+	sanitize-build man install uninstall dist deb print-deb-version rpm print-rpm-version FORCE \
+	buildroot-linux-config
 all: $(BUILD)/stubinit $(BUILD)/stubinit.8
 
 # Rewritten only when the version changes, so a new version rebuilds what carries it. (The static
@@ -151,8 +152,8 @@ build/deps/.stamp: $(wildcard packaging/static-deps/*) $(wildcard packaging/apt/
 	@touch $@
 
 build/stubinit.static: $(SRCS) $(HDRS) $(STATIC_PREREQ) build/version
-	$(STATIC_CC) -static $(STATIC_CFLAGS) -o $@ $(SRCS) $(STATIC_LDDIRS) -Wl,--gc-sections \
-		-Wl,-Map=$@.map $(STATIC_LIBS)
+	$(STATIC_CC) -static $(STATIC_CFLAGS) $(CPPFLAGS) -o $@ $(SRCS) $(STATIC_LDDIRS) $(LDFLAGS) \
+		-Wl,--gc-sections -Wl,-Map=$@.map $(STATIC_LIBS)
 	$(STRIP) $@
 	@echo "stubinit.static: $$(stat -c %s $@) bytes stripped"
 
@@ -257,6 +258,18 @@ rpm: dist
 	@packaging/install-deps packaging/rpm/packages
 	@packaging/rpm/build.sh build/dist/stubinit-$(VERSION).tar.gz '$(VERSION)' '$(RPM_VERSION)' \
 		build/rpm
+
+# packaging/buildroot's kernel configuration: the complete .config of the image's stubdomain kernel
+# (allnoconfig + packaging/kernel/stubdom.config), which Buildroot's olddefconfig takes to its
+# own Linux release and toolchain. Run after a change of stubdom.config or of the suite's kernel.
+BR_LINUX_CONFIG := packaging/buildroot/board/stubdom/linux.config
+buildroot-linux-config: image
+	@{ echo '# The stubinit image'"'"'s stubdomain kernel configuration (make buildroot-linux-config):'; \
+	  echo '# allnoconfig + packaging/kernel/stubdom.config on '"$$(sed -n 's/^# Linux\/x86_64 \(.*\) Kernel Configuration$$/Linux \1/p' build/image/stubdom-kernel.config)"'.'; \
+	  echo '# Buildroot'"'"'s olddefconfig recomputes the lines its toolchain decides (CONFIG_CC_*, ...).'; \
+	  grep -v '^#$$\|^# Automatically generated\|^# Linux/' build/image/stubdom-kernel.config; \
+	} >$(BR_LINUX_CONFIG).tmp && mv $(BR_LINUX_CONFIG).tmp $(BR_LINUX_CONFIG)
+	@echo "$(BR_LINUX_CONFIG): $$(grep -c '^CONFIG_' $(BR_LINUX_CONFIG)) options set"
 
 format:
 	clang-format -i $(SRCS) $(HDRS) $(UNIT_SRCS) $(XSD_SRCS)
