@@ -56,8 +56,10 @@ define XEN_STUBDOM_LIBS_BUILD_CMDS
 	)
 endef
 
-# $(1): the root to install into
+# $(1): the root to install into. Each library's install copies its .pc file to
+# $(libdir)/pkgconfig without creating it (Xen's top-level install does).
 define XEN_STUBDOM_LIBS_INSTALL_LIBS
+	mkdir -p $(1)/usr/lib/pkgconfig
 	$(foreach l,$(XEN_STUBDOM_LIBS_LIBS), \
 		$(XEN_STUBDOM_LIBS_MAKE_ENV) $(MAKE) -C $(@D)/tools/libs/$(l) \
 			DESTDIR=$(1) install
