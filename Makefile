@@ -217,11 +217,13 @@ demo-local: $(BUILD)/stubinit $(BUILD)/test-xenstored
 
 # ---- the man page, installation, the release tarball, the Debian package -----------------------
 # stubinit(8): packaging/man/stubinit.8.in with the key table from the binary (--keys-man), the
-# one table README's key section and --help come from, and the date of the source's last commit.
+# one table README's key section and --help come from, and the date of the source's last commit:
+# in a release tarball, its VERSION file's (dated by that commit), even when the tarball is
+# unpacked inside another git tree (aports, Buildroot's output), whose log is not this source's.
 man: $(BUILD)/stubinit.8
 $(BUILD)/stubinit.8: packaging/man/stubinit.8.in $(BUILD)/stubinit
 	@$(BUILD)/stubinit --keys-man > $@.keys
-	@d=$$(git log -1 --format=%cs 2>/dev/null || date -u -r VERSION +%F); \
+	@d=$$(if [ -f VERSION ]; then date -u -r VERSION +%F; else git log -1 --format=%cs 2>/dev/null; fi); \
 	sed -e 's/@VERSION@/$(VERSION)/; s/@DATE@/'"$$d"'/' -e '/^@KEYS@$$/{r $@.keys' -e 'd}' $< > $@
 	@rm -f $@.keys
 
