@@ -33,8 +33,10 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "netlink/net.h"
+#include "qmp/framer.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +223,11 @@ static void on_store(bool ok, void *arg)
 		return;
 	}
 	log_info("stubdomain %u serves guest %u", cfg.domid, cfg.target);
+	if (qmp_framer_lenient())
+		log_warn("qmp: json-c %s refuses non-ASCII strings in its strict mode (json-c "
+			 "issues "
+			 "875, 892): QMP is parsed without it, and what is not JSON still refused",
+			 json_c_version());
 	status_bind(cfg.target); /* writes the state, booting */
 	policy_target(cfg.target);
 	if ((why = start_device_model()))

@@ -158,7 +158,7 @@ char *qmp_fw_text(struct json_object *obj, size_t *len)
 	size_t n = text ? strlen(text) : 0;
 	char *out;
 
-	if (!text || !qmp_utf8_valid(text, n) || !(out = malloc(n + 3)))
+	if (!text || !qmp_utf8_valid(text, n) || !qmp_json_finite(obj) || !(out = malloc(n + 3)))
 		return NULL;
 	memcpy(out, text, n);
 	memcpy(out + n, "\r\n", 3);

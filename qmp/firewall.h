@@ -69,7 +69,8 @@ bool qmp_fw_event(struct json_object *event);
 char *qmp_fw_greeting(struct json_object *greeting, size_t *len);
 
 /* @obj as the client gets it: compact, CRLF-terminated (malloc'd, *@len bytes), or NULL when its
- * text is not well-formed UTF-8 (or out of memory). */
+ * text would not be JSON: not well-formed UTF-8, or a number that is not finite (json-c writes
+ * NaN, Infinity) (or out of memory). */
 char *qmp_fw_text(struct json_object *obj, size_t *len);
 
 #endif

@@ -12,6 +12,7 @@
 
 struct qmp_framer {
 	struct json_tokener *tok;
+	bool lenient;
 	size_t max_bytes, max_alloc;
 	/* the message under way */
 	bool in_msg, skipping;
@@ -21,6 +22,39 @@ struct qmp_framer {
 	unsigned long refused;
 	char why[64];
 };
+
+/* -1 until probed */
+static int lenient = -1;
+
+/* Whether json-c's strict mode refuses a string that is well-formed UTF-8. */
+static bool strict_refuses_utf8(void)
+{
+	static const char probe[] = "{\"a\": \"\xc3\xa9\"}";
+	struct json_tokener *tok = json_tokener_new_ex(QMP_MAX_DEPTH);
+	struct json_object *obj;
+	bool refused;
+
+	if (!tok)
+		return false;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	obj = json_tokener_parse_ex(tok, probe, (int)sizeof(probe) - 1);
+	refused = !obj;
+	json_object_put(obj);
+	json_tokener_free(tok);
+	return refused;
+}
+
+bool qmp_framer_lenient(void)
+{
+	if (lenient < 0)
+		lenient = strict_refuses_utf8();
+	return lenient;
+}
+
+void qmp_framer_set_lenient(bool on)
+{
+	lenient = on;
+}
 
 struct qmp_framer *qmp_framer_new(size_t max_bytes, size_t max_alloc)
 {
@@ -33,9 +67,11 @@ struct qmp_framer *qmp_framer_new(size_t max_bytes, size_t max_alloc)
 		free(f);
 		return NULL;
 	}
-	/* Strict JSON, UTF-8 checked, and a message may be followed by the next in the same read.
-	 */
-	json_tokener_set_flags(f->tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
+	/* Strict JSON (see framer.h for a json-c whose strict mode is broken), and a message may be
+	 * followed by the next in the same read. */
+	f->lenient = qmp_framer_lenient();
+	json_tokener_set_flags(f->tok, (f->lenient ? 0 : JSON_TOKENER_STRICT) |
+					       JSON_TOKENER_ALLOW_TRAILING_CHARS);
 	f->max_bytes = max_bytes;
 	f->max_alloc = max_alloc;
 	return f;

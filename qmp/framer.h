@@ -14,10 +14,19 @@
  * than QMP_MAX_DEPTH, and any value that is not an object, are malformed: the stream is out of
  * step then, and the owner ends it. Strings are not checked for UTF-8 here: what goes to dom0 is
  * checked as it leaves (qmp/firewall.h).
+ *
+ * The tokener runs in json-c's strict mode, unless that mode refuses strings with bytes above 0x7f
+ * (json-c 0.18 compares them as signed chars against its control characters: json-c issues 875
+ * and 892), which a probe of the json-c in use finds once; then it parses leniently. What lenient
+ * json-c also takes (comments, single quotes, a trailing comma) is written again as strict JSON,
+ * or puts the pre-scan out of step with the tokener, which is malformed. Numbers that are not
+ * finite, which json-c takes in either mode (NaN even when strict) and would write as NaN or
+ * Infinity, are left, like UTF-8, to what leaves (qmp/firewall.h, qmp/json.h).
  */
 #ifndef STUBINIT_QMP_FRAMER_H
 #define STUBINIT_QMP_FRAMER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct json_object;
@@ -58,5 +67,10 @@ const char *qmp_framer_why(const struct qmp_framer *f);
 
 /* Messages refused since start. */
 unsigned long qmp_framer_refused(const struct qmp_framer *f);
+
+/* Whether framers made from now on parse leniently (the probe above); qmp_framer_set_lenient()
+ * overrides it for framers made after (tests, fuzzing). */
+bool qmp_framer_lenient(void);
+void qmp_framer_set_lenient(bool lenient);
 
 #endif

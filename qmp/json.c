@@ -5,6 +5,7 @@
 #include "json.h"
 
 #include <json-c/json.h>
+#include <math.h>
 
 static struct json_object *member(struct json_object *obj, const char *key, enum json_type type)
 {
@@ -113,4 +114,28 @@ bool qmp_utf8_valid(const char *s, size_t n)
 			return false;
 	}
 	return true;
+}
+
+bool qmp_json_finite(struct json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_double:
+		return isfinite(json_object_get_double(v));
+	case json_type_array:
+		for (size_t i = 0, n = json_object_array_length(v); i < n; i++)
+			if (!qmp_json_finite(json_object_array_get_idx(v, i)))
+				return false;
+		return true;
+	case json_type_object: {
+		json_object_object_foreach(v, key, val)
+		{
+			(void)key;
+			if (!qmp_json_finite(val))
+				return false;
+		}
+		return true;
+	}
+	default:
+		return true;
+	}
 }

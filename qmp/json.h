@@ -40,4 +40,8 @@ const char *qmp_reply_error(struct json_object *msg);
  * U+10FFFF). */
 bool qmp_utf8_valid(const char *s, size_t n);
 
+/* Whether every number in @v, at any depth, is finite: json-c writes NaN and the infinities as
+ * NaN, Infinity and -Infinity, which are not JSON. Recursion as deep as the tokener nests. */
+bool qmp_json_finite(struct json_object *v);
+
 #endif

@@ -64,8 +64,8 @@ static void send_text(struct qmp_server *s, const char *text, size_t len)
 		session_end(s->sess, "output toward the client over its cap");
 }
 
-/* @obj toward the client; one whose text is not UTF-8 (QEMU's strings are QEMU's) goes as
- * stubinit's error instead, with the same id. */
+/* @obj toward the client; one whose text would not be JSON (QEMU's strings and numbers are
+ * QEMU's) goes as stubinit's error instead, with the same id. */
 static void send_obj(struct qmp_server *s, struct json_object *obj)
 {
 	struct json_object *id = NULL, *err;
@@ -73,15 +73,28 @@ static void send_obj(struct qmp_server *s, struct json_object *obj)
 	char *text = qmp_fw_text(obj, &len);
 
 	if (!text) {
+		const char *what = qmp_json_finite(obj) ? "is not well-formed UTF-8"
+							: "has a number that is not finite";
+
 		json_object_object_get_ex(obj, "id", &id);
-		err = qmp_fw_error("GenericError",
-				   "stubinit: QEMU's reply is not well-formed UTF-8", id);
+		err = qmp_fw_error(
+			"GenericError",
+			qmp_json_finite(obj)
+				? "stubinit: QEMU's reply is not well-formed UTF-8"
+				: "stubinit: QEMU's reply has a number that is not finite",
+			id);
 		if (log_ratelimit(&s->refusals))
-			log_warn("qmp: a reply of QEMU's is not well-formed UTF-8: the client gets "
-				 "an "
-				 "error instead");
+			log_warn("qmp: a reply of QEMU's %s: the client gets an error instead",
+				 what);
 		text = qmp_fw_text(err, &len);
 		json_object_put(err);
+		if (!text && id) {
+			/* the id itself is what cannot be written (the client's NaN) */
+			err = qmp_fw_error("GenericError", "stubinit: an id that is not JSON",
+					   NULL);
+			text = qmp_fw_text(err, &len);
+			json_object_put(err);
+		}
 		if (!text) {
 			session_end(s->sess, "out of memory");
 			return;
@@ -331,6 +344,11 @@ static void from_client(struct json_object *obj, void *arg)
 	json_object_object_get_ex(obj, "id", &id);
 	if (!s->qemu) {
 		refuse_now(s, id, "stubinit: QEMU's session monitor is not connected");
+		return;
+	}
+	if (!qmp_json_finite(obj)) {
+		/* json-c would write it as NaN or Infinity, which QEMU's parser does not take */
+		refuse_now(s, id, "stubinit: a number that is not finite is not JSON");
 		return;
 	}
 	f = calloc(1, sizeof(*f));

@@ -4,9 +4,9 @@
  * client's and QEMU's, and the save hold. The input is a program: each step writes a chunk to the
  * client's socket or to QEMU's side, finishes a held save (well or with an error), or ends the
  * client and connects a new one; the loop runs between steps. Properties: what reaches the client
- * is CRLF-terminated well-formed UTF-8, each line one JSON object within the cap; and a session
- * whose client has sent nothing yet receives nothing but a greeting (never a reply of another
- * session's, a held save reply among them).
+ * is CRLF-terminated well-formed UTF-8, each line one JSON object within the cap with finite
+ * numbers only; and a session whose client has sent nothing yet receives nothing but a greeting
+ * (never a reply of another session's, a held save reply among them).
  */
 #include "fuzz.h"
 #include "core/log.h"
@@ -62,7 +62,7 @@ static void check_line(struct client *c, char *line, size_t len)
 		abort();
 	line[len] = 0;
 	obj = json_tokener_parse(line);
-	if (!obj || !json_object_is_type(obj, json_type_object))
+	if (!obj || !json_object_is_type(obj, json_type_object) || !qmp_json_finite(obj))
 		abort();
 	if (!c->sent && !qmp_has(obj, "QMP"))
 		abort();

@@ -8,6 +8,7 @@ session asking query-status) answered within PROBE_S during the attack and after
 runs in a memory cgroup of 128 MiB (CGROUP_BYTES), as a stubdomain of libxl's default size would
 hold it, except under ASan and valgrind, whose own memory would not fit it.
 """
+import json
 import os
 import re
 import socket
@@ -353,24 +354,52 @@ def hostile_deep_nesting():
     attack('deep', body)
 
 
+def replies_refused(h, why):
+    """A dom0 session whose query-version and query-name (answered by the hostile QEMU with what
+    cannot reach dom0) each get stubinit's error saying @why, with the command's id."""
+    h.running()
+    q = dom0(h.s, timeout=10)
+    q.cmd('qmp_capabilities', id=1)
+    for i, cmd in ((2, 'query-version'), (3, 'query-name')):
+        r = q.cmd(cmd, id=i)
+        eq(r.get('id'), i, '%s id' % cmd)
+        check(why in r.get('error', {}).get('desc', ''), str(r))
+    return q
+
+
 @test
 def hostile_replies_that_are_not_utf8():
     # Bytes that are not UTF-8, and a surrogate written as bytes, in QEMU's replies: dom0 gets
     # stubinit's error for that command instead, and only UTF-8 ever.
     def body(h):
-        h.running()
-        q = dom0(h.s, timeout=10)
-        q.cmd('qmp_capabilities', id=1)
-        for i, cmd in ((2, 'query-version'), (3, 'query-name')):
-            r = q.cmd(cmd, id=i)
-            eq(r.get('id'), i, '%s id' % cmd)
-            check('not well-formed UTF-8' in r.get('error', {}).get('desc', ''), str(r))
+        q = replies_refused(h, 'not well-formed UTF-8')
         for line in q.lines:
             line.decode('utf-8')
         eq(q.cmd('query-status', id=4)['return']['status'], 'running', 'the session goes on')
         q.close()
         h.survived()
     attack('utf8', body, extra='stubinit.qmp-allow=*')
+
+
+@test
+def hostile_numbers_that_are_not_json():
+    # NaN and 1e999 in QEMU's replies, and NaN in a client's command: json-c takes them and
+    # would write them as NaN and Infinity, which are not JSON. dom0 gets stubinit's error for
+    # those commands instead, never such a number, and the session goes on.
+    def no_constants(name):
+        raise AssertionError('%s reached dom0' % name)
+
+    def body(h):
+        q = replies_refused(h, 'not finite')
+        r = q.call('query-status', {'a': float('nan')}, id=4)
+        eq(r.get('id'), 4, 'id of the command with NaN')
+        check('not finite' in r.get('error', {}).get('desc', ''), str(r))
+        for line in q.lines:
+            json.loads(line.decode('utf-8'), parse_constant=no_constants)
+        eq(q.cmd('query-status', id=5)['return']['status'], 'running', 'the session goes on')
+        q.close()
+        h.survived()
+    attack('not-finite', body, extra='stubinit.qmp-allow=*')
 
 
 @test

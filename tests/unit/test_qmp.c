@@ -5,6 +5,7 @@
  */
 #include "unit.h"
 #include "qmp/conn.h"
+#include "qmp/firewall.h"
 #include "qmp/framer.h"
 #include "qmp/json.h"
 
@@ -89,6 +90,79 @@ TEST(qmp_framer_leaves_utf8_to_what_leaves)
 	CHECK_INT(qmp_framer_feed(f, msg, strlen(msg), collect, NULL), 0);
 	CHECK_INT(nseen, 2);
 	qmp_framer_free(f);
+}
+
+/* One message through a new framer: 0 and its text in seen[0], or the error; *@writable whether
+ * qmp_fw_text() would write it (NULL: not asked). */
+static bool last_writable;
+
+static void collect_writable(struct json_object *obj, void *arg)
+{
+	size_t len;
+	char *text = obj ? qmp_fw_text(obj, &len) : NULL;
+
+	last_writable = text != NULL;
+	free(text);
+	collect(obj, arg);
+}
+
+static int frame_one(const char *msg, bool *writable)
+{
+	struct qmp_framer *f = qmp_framer_new(4096, 1 << 20);
+	int r;
+
+	nseen = nrefused = 0;
+	r = qmp_framer_feed(f, msg, strlen(msg), collect_writable, NULL);
+	qmp_framer_free(f);
+	if (writable)
+		*writable = last_writable;
+	return r < 0 ? r : nseen == 1 ? 0 : -1;
+}
+
+TEST(qmp_framer_strict_or_lenient_takes_utf8_and_what_is_not_json_never_leaves)
+{
+	bool was = qmp_framer_lenient(), w;
+
+	/* The lenient mode is what a json-c whose strict mode refuses non-ASCII bytes (0.18) gets;
+	 * the probe picked @was for the json-c this runs against, which is the strict mode unless
+	 * that json-c's is broken. */
+	for (int lenient = was; lenient < 2; lenient++) {
+		qmp_framer_set_lenient(lenient);
+		CHECK_INT(frame_one("{\"a\": \"caf\xc3\xa9 \xe2\x82\xac\"}", &w), 0);
+		CHECK_STR(seen[0], "{\"a\":\"caf\xc3\xa9 \xe2\x82\xac\"}");
+		CHECK(w);
+		CHECK_INT(frame_one("{\"a\": [1, 2.5, -3e2, {\"b\": 0.1}]}", &w), 0);
+		CHECK(w);
+		/* json-c takes NaN even in strict mode and would write it as NaN: the stream stays
+		 * in step, and the text never leaves (the client gets stubinit's error instead) */
+		CHECK_INT(frame_one("{\"a\": NaN}", &w), 0);
+		CHECK(!w);
+		if (lenient) {
+			CHECK_INT(frame_one("{\"a\": [1, {\"b\": -Infinity}]}", &w), 0);
+			CHECK(!w);
+			CHECK_INT(frame_one("{\"a\": 1e999}", &w), 0);
+			CHECK(!w);
+			/* what only lenient json-c takes is written again as JSON, or is out of
+			 * step */
+			CHECK_INT(frame_one("{\"a\": 1, /* x */ \"b\": 2}", &w), 0);
+			CHECK_STR(seen[0], "{\"a\":1,\"b\":2}");
+			CHECK_INT(frame_one("{\"a\": 1 /* } */ }", NULL), -EBADMSG);
+		}
+	}
+	qmp_framer_set_lenient(was);
+}
+
+TEST(qmp_json_finite_looks_at_every_depth)
+{
+	struct json_object *o = json_tokener_parse("{\"a\": [1, {\"b\": [2.5, \"x\"]}]}");
+	struct json_object *inner;
+
+	CHECK(qmp_json_finite(o));
+	inner = json_object_array_get_idx(json_object_object_get(o, "a"), 1);
+	json_object_array_add(json_object_object_get(inner, "b"),
+			      json_object_new_double(1.0 / 0.0));
+	CHECK(!qmp_json_finite(o));
+	json_object_put(o);
 }
 
 TEST(qmp_framer_refuses_over_size_and_goes_on)
