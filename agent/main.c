@@ -225,8 +225,8 @@ static void on_store(bool ok, void *arg)
 	log_info("stubdomain %u serves guest %u", cfg.domid, cfg.target);
 	if (qmp_framer_lenient())
 		log_warn("qmp: json-c %s refuses non-ASCII strings in its strict mode (json-c "
-			 "issues "
-			 "875, 892): QMP is parsed without it, and what is not JSON still refused",
+			 "issues 875, 892): QMP is parsed without it, and what is not JSON still "
+			 "refused",
 			 json_c_version());
 	status_bind(cfg.target); /* writes the state, booting */
 	policy_target(cfg.target);

@@ -12,7 +12,6 @@
 
 struct qmp_framer {
 	struct json_tokener *tok;
-	bool lenient;
 	size_t max_bytes, max_alloc;
 	/* the message under way */
 	bool in_msg, skipping;
@@ -69,8 +68,7 @@ struct qmp_framer *qmp_framer_new(size_t max_bytes, size_t max_alloc)
 	}
 	/* Strict JSON (see framer.h for a json-c whose strict mode is broken), and a message may be
 	 * followed by the next in the same read. */
-	f->lenient = qmp_framer_lenient();
-	json_tokener_set_flags(f->tok, (f->lenient ? 0 : JSON_TOKENER_STRICT) |
+	json_tokener_set_flags(f->tok, (qmp_framer_lenient() ? 0 : JSON_TOKENER_STRICT) |
 					       JSON_TOKENER_ALLOW_TRAILING_CHARS);
 	f->max_bytes = max_bytes;
 	f->max_alloc = max_alloc;

@@ -75,14 +75,11 @@ static void send_obj(struct qmp_server *s, struct json_object *obj)
 	if (!text) {
 		const char *what = qmp_json_finite(obj) ? "is not well-formed UTF-8"
 							: "has a number that is not finite";
+		char desc[80];
 
 		json_object_object_get_ex(obj, "id", &id);
-		err = qmp_fw_error(
-			"GenericError",
-			qmp_json_finite(obj)
-				? "stubinit: QEMU's reply is not well-formed UTF-8"
-				: "stubinit: QEMU's reply has a number that is not finite",
-			id);
+		snprintf(desc, sizeof(desc), "stubinit: QEMU's reply %s", what);
+		err = qmp_fw_error("GenericError", desc, id);
 		if (log_ratelimit(&s->refusals))
 			log_warn("qmp: a reply of QEMU's %s: the client gets an error instead",
 				 what);
