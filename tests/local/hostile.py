@@ -396,6 +396,8 @@ def hostile_numbers_that_are_not_json():
         check('not finite' in r.get('error', {}).get('desc', ''), str(r))
         for line in q.lines:
             json.loads(line.decode('utf-8'), parse_constant=no_constants)
+        h.s.wait_log(r"qmp: a reply of QEMU's has a number that is not finite: the client gets")
+        h.s.wait_log(r'qmp: stubinit: a number that is not finite is not JSON')
         eq(q.cmd('query-status', id=5)['return']['status'], 'running', 'the session goes on')
         q.close()
         h.survived()
