@@ -476,7 +476,13 @@ burst() {
 	out=$(timeout 200 python3 "$T/qmp-burst.py" "$sock" "$n" 2>&1) || rc=$?
 	step "$G: qmp-burst.py: $(echo "$out" | tail -n 4 | paste -sd';')"
 	if [ "$rc" != 0 ]; then
-		fail "$G: $(echo "$out" | grep -c '^session ') of $n sessions failed$([ "$rc" != 124 ] || echo " before the 200 s bound"), first: $(echo "$out" | grep -m1 '^session ')"
+		# no failed session but a failed status is qmp-burst.py's own death: its status and last
+		# line say how (a signal's status is a sign of the emulation's corruption: retried)
+		if ! echo "$out" | grep -q '^session '; then
+			fail "$G: qmp-burst.py exited with status $rc$([ "$rc" != 124 ] || echo " (the 200 s bound)") without a failed session: $(echo "$out" | tail -n 1 | head -c 300)"
+		else
+			fail "$G: $(echo "$out" | grep -c '^session ') of $n sessions failed$([ "$rc" != 124 ] || echo " before the 200 s bound"), first: $(echo "$out" | grep -m1 '^session ')"
+		fi
 		return 1
 	fi
 	BURST="$n sessions ${out##*slowest-greeting } s to the slowest greeting"
@@ -1538,7 +1544,7 @@ corruption_sign() {
 	fi
 	case $REASON in
 	*"status 134"* | *"status 139"* | *"status 132"* | *"status 135"*)
-		echo "an xl process died of a signal (${REASON%%:*})" ;;
+		echo "a dom0 process (xl, qmp-burst.py) died of a signal (${REASON%%:*})" ;;
 	# a hotplug script of dom0's that cannot run (the dynamic linker's failure; the scripts and
 	# their commands are the same in every run): seen once in three, 2026-12-06
 	*"scripts/"*"exited with error status 127"*)
