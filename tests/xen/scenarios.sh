@@ -1259,10 +1259,10 @@ scn_vnc() {
 
 # The smallest stubdomain_memory at which create still passes (the guest boots its boot sector):
 # a guest of its own, memvm, is created with the configured value (stubvm.cfg, the image's
-# stubdom-memory), then with 16 MiB less each time, until a create fails. The scenario fails only
-# when the configured value itself does not boot; otherwise it prints the smallest value and why the
-# next step down failed. A failure with a sign of the emulator's memory corruption (corruption_sign)
-# is tried once more before it counts.
+# stubdom-memory), then with values bisected in 16 MiB steps down to MEM_FLOOR (scn_memory, below).
+# The scenario fails only when the configured value itself does not boot; otherwise it prints the
+# smallest value and why the value 16 MiB below it failed. A failure with a sign of the emulator's
+# memory corruption (corruption_sign) is tried once more before it counts.
 MEM_FLOOR=32
 # The Debian package as a Xen user installs it (README, "A Xen user: two steps"): dpkg -i of make
 # deb's package (tests/xen/run puts it in /root/tests), then a guest of its own whose xl.cfg has
@@ -1318,37 +1318,59 @@ mem_why() {
 	l=$(dm_log | grep -a -m1 -oE 'Out of memory[^;]{0,60}|deadlocked on memory|Kernel panic[^;]{0,60}|short of memory[^;]{0,40}|QEMU killed by signal [0-9]+')
 	echo "${l:-${REASON:0:160}}"
 }
-scn_memory() {
-	local cfg m smallest='' why='' sign tried=()
-	cfg=$(sed -n 's/^stubdomain_memory = //p' "$CFG")
-	for ((m = cfg; m >= MEM_FLOOR; m -= 16)); do
+# mem_try M: memvm created with stubdomain_memory = M; returns 0 when it boots. A failure with a
+# sign of the emulation's corruption is tried once more (recorded as "M:retried"); the reason of
+# the failure that counted is left in MEM_WHY.
+mem_try() {
+	local m=$1 sign
+	while :; do
 		other_guest memvm "s|^stubdomain_memory = .*|stubdomain_memory = $m|"
 		step "stubdomain_memory = $m"
 		RESULT=PASS
 		if create_guest; then
-			smallest=$m
-			tried+=("$m:boots")
-		else
-			why=$(mem_why) sign=$(corruption_sign)
-			RESULT=PASS
 			other_guest_end
-			if [ -n "$sign" ] && [[ " ${tried[*]} " != *" $m:retried "* ]]; then
-				step "stubdomain_memory = $m failed with a corruption sign ($sign): once more"
-				tried+=("$m:retried")
-				((m += 16))
-				continue
-			fi
-			tried+=("$m:fails")
-			step "stubdomain_memory = $m: create fails: $why"
-			break
+			MEM_TRIED+=("$m:boots")
+			return 0
 		fi
+		MEM_WHY=$(mem_why) sign=$(corruption_sign)
+		RESULT=PASS
 		other_guest_end
+		if [ -n "$sign" ] && [[ " ${MEM_TRIED[*]} " != *" $m:retried "* ]]; then
+			step "stubdomain_memory = $m failed with a corruption sign ($sign): once more"
+			MEM_TRIED+=("$m:retried")
+			continue
+		fi
+		MEM_TRIED+=("$m:fails")
+		step "stubdomain_memory = $m: create fails: $MEM_WHY"
+		return 1
 	done
-	if [ -z "$smallest" ]; then
-		fail "create fails with the configured stubdomain_memory = $cfg: $why"
+}
+# The configured value first (it must boot), then a bisection in 16 MiB steps between it and
+# MEM_FLOOR - 16 (assumed too small): 4 or 5 creates where going down one step at a time took up
+# to 11 (4.20's 320 down to 160).
+scn_memory() {
+	local cfg m lo hi why=''
+	MEM_TRIED=() MEM_WHY=''
+	cfg=$(sed -n 's/^stubdomain_memory = //p' "$CFG")
+	if ! mem_try "$cfg"; then
+		fail "create fails with the configured stubdomain_memory = $cfg: $MEM_WHY"
+		return
+	fi
+	hi=$cfg lo=$((MEM_FLOOR - 16))
+	while ((hi - lo > 16)); do
+		m=$((hi - ((hi - lo) / 32) * 16))	# half the steps between, rounded down
+		if mem_try "$m"; then
+			hi=$m
+		else
+			lo=$m why=$MEM_WHY
+		fi
+	done
+	pass
+	REASON="smallest stubdomain_memory that boots the guest: $hi MiB (16 MiB steps, bisected; tried ${MEM_TRIED[*]}"
+	if ((lo >= MEM_FLOOR)); then
+		REASON+="; at $lo: $why)"
 	else
-		pass
-		REASON="smallest stubdomain_memory that boots the guest: $smallest MiB (16 MiB steps; tried ${tried[*]}${why:+; at $((smallest - 16)): $why})"
+		REASON+="; $MEM_FLOOR is the floor tried)"
 	fi
 }
 
