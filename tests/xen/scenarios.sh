@@ -734,6 +734,17 @@ other_guest_end() {
 	fi
 }
 
+# pci_missing INFO "ID NAME"...: a line "no NAME (ID) in info pci" for each device that QEMU's
+# `info pci` output INFO does not list
+pci_missing() {
+	local info=$1 n
+	shift
+	for n in "$@"; do
+		grep -qi "PCI device ${n%% *}" <<<"$info" || echo "no ${n#* } (${n%% *}) in info pci"
+	done
+}
+info_pci() { xl_t 60 qemu-monitor-command "$G" "info pci" 2>&1 | tr -d '\r'; }
+
 # ram_above_4g: QEMU's RAM above 4 GiB, its xen.ram.hi region in `info mtree`; or, with status 1,
 # why not (its RAM regions)
 ram_above_4g() {
@@ -771,12 +782,11 @@ scn_options() {
 		acpi=$(xl_t 60 qemu-monitor-command "$G" "qom-get /machine acpi" 2>&1 | tr -d '\r')
 		[ "$acpi" = '"off"' ] || bad+=("qom-get /machine acpi: '$acpi', not \"off\"")
 		hi=$(ram_above_4g) || bad+=("$hi")
-		pci=$(xl_t 60 qemu-monitor-command "$G" "info pci" 2>&1 | tr -d '\r')
+		pci=$(info_pci)
 		grep -qi 'PCI device 5853:0001' <<<"$pci" && bad+=("the Xen platform device (5853:0001) is on the PCI bus")
 		# usbversion = 2: ICH9's EHCI and its three UHCI companions
-		for want in 293a 2934 2935 2936; do
-			grep -qi "PCI device 8086:$want" <<<"$pci" || bad+=("no ICH9 USB controller 8086:$want in info pci")
-		done
+		mapfile -t -O "${#bad[@]}" bad < <(pci_missing "$pci" "8086:293a ICH9 EHCI" \
+			"8086:2934 ICH9 UHCI1" "8086:2935 ICH9 UHCI2" "8086:2936 ICH9 UHCI3")
 		grep -qi 'PCI device' <<<"$pci" || bad+=("info pci: $(paste -sd';' <<<"$pci" | head -c 300)")
 		if [ ${#bad[@]} = 0 ]; then
 			pass
@@ -813,13 +823,11 @@ scn_devices() {
 			wait_for 30 "'@@ COM$n-OK' in ${DEV_SERIAL}$n.log" \
 				grep -aq "@@ COM$n-OK" "${DEV_SERIAL}$n.log" || bad+=("COM$n: nothing in ${DEV_SERIAL}$n.log")
 		done
-		pci=$(xl_t 60 qemu-monitor-command "$G" "info pci" 2>&1 | tr -d '\r')
+		pci=$(info_pci)
 		usb=$(xl_t 60 qemu-monitor-command "$G" "info usb" 2>&1 | tr -d '\r')
 		cpus=$(xl_t 60 qemu-monitor-command "$G" "info cpus" 2>&1 | tr -d '\r')
-		for n in "1013:00b8 cirrus-vga" "10ec:8139 rtl8139" "8086:7020 UHCI" "8086:2922 AHCI" \
-			"5853:c000 xen-pvdevice"; do
-			grep -qi "PCI device ${n%% *}" <<<"$pci" || bad+=("no ${n#* } (${n%% *}) in info pci")
-		done
+		mapfile -t -O "${#bad[@]}" bad < <(pci_missing "$pci" "1013:00b8 cirrus-vga" \
+			"10ec:8139 rtl8139" "8086:7020 UHCI" "8086:2922 AHCI" "5853:c000 xen-pvdevice")
 		grep -qi 'tablet' <<<"$usb" || bad+=("no tablet in info usb: $(paste -sd';' <<<"$usb")")
 		[ "$(grep -c 'CPU #' <<<"$cpus")" = 2 ] || bad+=("info cpus: $(paste -sd';' <<<"$cpus")")
 		if [ ${#bad[@]} = 0 ]; then
@@ -1227,7 +1235,7 @@ scn_vnc() {
 	other_guest vncvm 's/^vga = .*/vga = "stdvga"\nusbversion = 3/' \
 		's/^stubdomain_cmdline = "\(.*\)"/stubdomain_cmdline = "\1 stubinit.vnc=1"/'
 	if create_guest; then
-		pci=$(xl_t 60 qemu-monitor-command "$G" "info pci" 2>&1 | tr -d '\r')
+		pci=$(info_pci)
 		rm -f "$VNC_SOCK" /tmp/vnc.png
 		step "$vsp $SD /local/domain/$SD/device-model/$GD/vnc-vchan $VNC_SOCK"
 		"$vsp" "$SD" "/local/domain/$SD/device-model/$GD/vnc-vchan" "$VNC_SOCK" \
@@ -1244,8 +1252,8 @@ scn_vnc() {
 				fail "the screen is QEMU's placeholder or blank: $line"
 			elif ! stubinit_lines | grep -aq 'vnc: session 1 begins'; then
 				fail "stubinit logged no vnc session"
-			elif ! grep -qi 'PCI device 1033:0194' <<<"$pci"; then
-				fail "usbversion = 3: no xHCI (1033:0194) in info pci: $(grep -i 'PCI device' <<<"$pci" | paste -sd';' | head -c 300)"
+			elif [ -n "$(pci_missing "$pci" "1033:0194 NEC xHCI")" ]; then
+				fail "usbversion = 3: $(pci_missing "$pci" "1033:0194 NEC xHCI"): $(grep -i 'PCI device' <<<"$pci" | paste -sd';' | head -c 300)"
 			else
 				echo "@# vnc.png $(base64 -w0 /tmp/vnc.png)"
 				pass
