@@ -68,7 +68,7 @@ XSD_SRCS := $(wildcard tests/xenstored/*.c)
 .PHONY: all deps deps-static deps-image static image image-debian image-trixie check check-xen \
 	check-xen-4.20 clang demo demo-local bench clean format \
 	fuzz fuzz-build \
-	sanitize-build man install uninstall dist deb print-deb-version rpm print-rpm-version FORCE \
+	sanitize-build man install uninstall dist deb deb-trixie print-deb-version rpm print-rpm-version FORCE \
 	buildroot-linux-config
 all: $(BUILD)/stubinit $(BUILD)/stubinit.8
 
@@ -106,7 +106,7 @@ $(BUILD)/test-xenstored: $(XSD_SRCS) $(wildcard tests/xenstored/*.h) | deps
 # local tier under valgrind (CHECK_ALL); `make check SANITIZE=1` runs only the sanitized build.
 check: $(BUILD)/stubinit $(BUILD)/unit-tests $(BUILD)/test-xenstored build/stubinit.static clang \
 	fuzz-build $(if $(SANITIZE),,sanitize-build) image $(if $(SANITIZE),,image-debian image-trixie) \
-	$(BUILD)/stubinit.8 $(if $(SANITIZE),,deb)
+	$(BUILD)/stubinit.8 $(if $(SANITIZE),,deb deb-trixie)
 	@BUILD=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) FUZZ_SECONDS=$${FUZZ_SECONDS:-30} \
 		CHECK_ALL=$(if $(SANITIZE),0,1) tests/run
 
@@ -250,6 +250,12 @@ print-deb-version:
 deb: image
 	@packaging/install-deps packaging/deb/packages
 	@packaging/deb/build.sh $(DEB_IMAGE) $(DEB_XEN) '$(DEB_VERSION)' build/deb
+
+# The same package of trixie's image for Xen 4.20, in a directory of its own (same file name):
+# the 4.20 column's scenario installed installs it.
+deb-trixie: image-trixie
+	@packaging/install-deps packaging/deb/packages
+	@packaging/deb/build.sh build/image-trixie 4.20 '$(DEB_VERSION)' build/deb-4.20
 
 # build/rpm/stubinit-<version>-1.<arch>.rpm: the binary and its man page, built by rpmbuild from
 # make dist's tarball (packaging/rpm/stubinit.spec.in), for RPM-based image builders (Qubes).
