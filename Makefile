@@ -65,8 +65,8 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 XSD_SRCS := $(wildcard tests/xenstored/*.c)
 
-.PHONY: all deps deps-static deps-image static image image-debian image-trixie check check-xen \
-	check-xen-4.20 clang demo demo-local bench clean format \
+.PHONY: all deps deps-static deps-image static image image-debian image-trixie check check-clock \
+	check-xen check-xen-4.20 clang demo demo-local bench clean format \
 	fuzz fuzz-build \
 	sanitize-build man install uninstall dist deb deb-trixie print-deb-version rpm print-rpm-version FORCE \
 	buildroot-linux-config
@@ -104,11 +104,15 @@ $(BUILD)/test-xenstored: $(XSD_SRCS) $(wildcard tests/xenstored/*.h) | deps
 
 # Every tier; a plain `make check` also runs unit and local against the ASan+UBSan build and the
 # local tier under valgrind (CHECK_ALL); `make check SANITIZE=1` runs only the sanitized build.
-check: $(BUILD)/stubinit $(BUILD)/unit-tests $(BUILD)/test-xenstored build/stubinit.static clang \
-	fuzz-build $(if $(SANITIZE),,sanitize-build) image $(if $(SANITIZE),,image-debian image-trixie) \
-	$(BUILD)/stubinit.8 $(if $(SANITIZE),,deb deb-trixie)
+# (check-clock comes first: tests/run prints how long make check took, its builds included)
+check: check-clock $(BUILD)/stubinit $(BUILD)/unit-tests $(BUILD)/test-xenstored build/stubinit.static \
+	clang fuzz-build $(if $(SANITIZE),,sanitize-build) image \
+	$(if $(SANITIZE),,image-debian image-trixie) $(BUILD)/stubinit.8 $(if $(SANITIZE),,deb deb-trixie)
 	@BUILD=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) FUZZ_SECONDS=$${FUZZ_SECONDS:-30} \
-		CHECK_ALL=$(if $(SANITIZE),0,1) tests/run
+		CHECK_ALL=$(if $(SANITIZE),0,1) CHECK_START=$$(cat build/.check-start) tests/run
+
+check-clock:
+	@mkdir -p build && date +%s >build/.check-start
 
 sanitize-build: | deps
 	@$(MAKE) --no-print-directory SANITIZE=1 build/sanitize/stubinit build/sanitize/unit-tests \
