@@ -108,10 +108,12 @@ in_xl_list() { xl_t 20 list 2>/dev/null | awk 'NR > 1 { print $1 }' | grep -qx -
 #  - console 2: it refuses to back it when there is nothing to restore ("console: No serial
 #    device #2 found"), the backend stays at state 1 and the stubdomain's kernel waits for it
 #    before /init, past libxl's 30 s. The harness closes that backend (state 6), only when the
-#    frontend has no output to restore, and only once console 3's frontend has been probed
-#    (its state 3 or 4): the kernel numbers hvc consoles in the order it allocates them, so a
-#    console 2 closed before console 3 is probed frees hvc2 for it, and QEMU's -serial /dev/hvc3
-#    fails (seen). Marking it Connected instead (state 4) made xl create segfault (2 of 2).
+#    frontend has no output to restore, and only once every console from 3 up has been probed
+#    (its frontend's state 3 or 4): the kernel numbers hvc consoles in the order it allocates
+#    them, so a console 2 closed before console 3 is probed frees hvc2 for it, and QEMU's
+#    -serial /dev/hvc3 fails (seen); with four serial ports (devices), waiting for console 3 only
+#    left -serial /dev/hvc6 without its device (seen 2026-12-06). Marking it Connected instead
+#    (state 4) made xl create segfault (2 of 2).
 # Only on 4.20, for one xl create or restore, driven by xenstore-watch (no polling); each step is
 # printed, and the scenario's line says the workaround was in use.
 XEN_VER=${XEN_VER:-4.17}
@@ -121,12 +123,17 @@ if [ "${GUEST_HAP:-}" = 0 ] && [ -w "$T/stubvm.cfg" ] && ! grep -q '^hap = ' "$T
 	sed -i 's/^tsc_mode = /hap = 0\ntsc_mode = /' "$T/stubvm.cfg"
 fi
 NOTE=''
-close_console2_after_console3() {
-	local id=$1 backend=$2 fe=/local/domain/$1/device/console/3/state q
-	xenstore-watch "$fe" | while read -r q _; do
-		[[ $(xs_read "$fe") == [34] ]] || continue
+close_console2_after_probes() {
+	local id=$1 backend=$2 dir=/local/domain/$1/device/console q n probed
+	xenstore-watch "$dir" | while read -r q _; do
+		probed=1
+		for n in $(timeout "$XS_TIMEOUT" xenstore-list "$dir" 2>/dev/null); do
+			[ "$n" -ge 3 ] || continue
+			[[ $(xs_read "$dir/$n/state") == [34] ]] || { probed=''; break; }
+		done
+		[ -n "$probed" ] || continue
 		xenstore-write "$backend" 6 &&
-			echo "@@ ${SCN:-?}: Xen 4.20 dom0 workaround: console 2 of stubdomain $id: backend closed once console 3 was probed (dom0's QEMU 10 does not back an unused console 2)"
+			echo "@@ ${SCN:-?}: Xen 4.20 dom0 workaround: console 2 of stubdomain $id: backend closed once consoles 3 and up were probed (dom0's QEMU 10 does not back an unused console 2)"
 		break
 	done
 }
@@ -143,7 +150,7 @@ xen420_workaround() {
 			;;
 		2:1)
 			xs_exists "/local/domain/$id/device/console/2/output" && continue
-			close_console2_after_console3 "$id" "$p" &
+			close_console2_after_probes "$id" "$p" &
 			;;
 		esac
 	done
