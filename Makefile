@@ -68,7 +68,7 @@ XSD_SRCS := $(wildcard tests/xenstored/*.c)
 .PHONY: all deps deps-static deps-image static image image-debian image-trixie check check-clock \
 	check-xen check-xen-4.20 clang demo demo-local bench clean format \
 	fuzz fuzz-build \
-	sanitize-build man install uninstall dist deb deb-trixie print-deb-version rpm print-rpm-version FORCE \
+	sanitize-build man install uninstall dist deb deb-4.20 print-deb-version rpm print-rpm-version FORCE \
 	buildroot-linux-config
 all: $(BUILD)/stubinit $(BUILD)/stubinit.8
 
@@ -107,7 +107,7 @@ $(BUILD)/test-xenstored: $(XSD_SRCS) $(wildcard tests/xenstored/*.h) | deps
 # (check-clock comes first: tests/run prints how long make check took, its builds included)
 check: check-clock $(BUILD)/stubinit $(BUILD)/unit-tests $(BUILD)/test-xenstored build/stubinit.static \
 	clang fuzz-build $(if $(SANITIZE),,sanitize-build) image \
-	$(if $(SANITIZE),,image-debian image-trixie) $(BUILD)/stubinit.8 $(if $(SANITIZE),,deb deb-trixie)
+	$(if $(SANITIZE),,image-debian image-trixie) $(BUILD)/stubinit.8 $(if $(SANITIZE),,deb deb-4.20)
 	@BUILD=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) FUZZ_SECONDS=$${FUZZ_SECONDS:-30} \
 		CHECK_ALL=$(if $(SANITIZE),0,1) CHECK_START=$$(cat build/.check-start) tests/run
 
@@ -255,11 +255,11 @@ deb: image
 	@packaging/install-deps packaging/deb/packages
 	@packaging/deb/build.sh $(DEB_IMAGE) $(DEB_XEN) '$(DEB_VERSION)' build/deb
 
-# The same package of trixie's image for Xen 4.20, in a directory of its own (same file name):
-# the 4.20 column's scenario installed installs it.
-deb-trixie: image-trixie
+# The same image packaged for Debian trixie's Xen 4.20 (/usr/lib/xen-4.20/boot), in a directory of
+# its own (same file name): the 4.20 column's scenario installed installs it.
+deb-4.20: image
 	@packaging/install-deps packaging/deb/packages
-	@packaging/deb/build.sh build/image-trixie 4.20 '$(DEB_VERSION)' build/deb-4.20
+	@packaging/deb/build.sh build/image 4.20 '$(DEB_VERSION)' build/deb-4.20
 
 # build/rpm/stubinit-<version>-1.<arch>.rpm: the binary and its man page, built by rpmbuild from
 # make dist's tarball (packaging/rpm/stubinit.spec.in), for RPM-based image builders (Qubes).
