@@ -687,13 +687,6 @@ scn_save_twice() {
 	wait_for 30 "the guest still running and counting (TICK past $((t1 + 2)))" tick_past $((t1 + 2)) ||
 		{ fail "the guest stopped after the refused save (state '$(guest_state)', TICK $(last_tick))"; return; }
 	restore_checked "$b" || return
-	if [ -z "$MISMATCH" ] && [ "$XEN_VER" != 4.17 ]; then
-		# Xen 4.20 with dom0's QEMU 10 (2026-12-06, once): the two-stream image restored without
-		# a mismatch; why is not known yet (tests/xen/README.md). The refusal above stands.
-		pass
-		REASON="refused with a stock libxl; on Xen $XEN_VER the image with two streams restored without a mismatch (not explained yet)"
-		return
-	fi
 	[ -n "$MISMATCH" ] ||
 		{ fail "the image with two streams restored without a mismatch: the detector or the mechanism is not what it seems"; return; }
 	pass
