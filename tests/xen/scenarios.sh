@@ -94,7 +94,11 @@ stubinit_running() { [ "$(stubinit_state)" = running ]; }
 # the guest's state letters in xl list (r, b, p, s, c, d), empty when it is not there
 guest_state() { xl_t 20 list "$G" 2>/dev/null | awk 'NR == 2 { print $5 }'; }
 serial_has() { grep -aq -- "$1" "$SERIAL" 2>/dev/null; }
-last_tick() { grep -ao '@@ TICK [0-9]*' "$SERIAL" 2>/dev/null | tail -n 1 | cut -d' ' -f3; }
+# The guest's count: "@@ TICK <n> SCR <m>" lines (bootsector.S). Only a count followed by " SCR"
+# is whole: the file may end in a line the guest is still writing ("@@ TICK " or "@@ TICK 3" of
+# 35), which once made qmp's "paused at TICK" empty and its wait for the count to go on fail.
+TICK_RE='@@ TICK [0-9]+ SCR'
+last_tick() { grep -aoE "$TICK_RE" "$SERIAL" 2>/dev/null | tail -n 1 | cut -d' ' -f3; }
 tick_past() { local t; t=$(last_tick); [ -n "$t" ] && [ "$t" -gt "$1" ]; }
 in_xl_list() { xl_t 20 list 2>/dev/null | awk 'NR > 1 { print $1 }' | grep -qx -e "$G" -e "$G-dm"; }
 
@@ -584,7 +588,7 @@ scn_restore() {
 	step "stubinit: $(stubinit_lines | grep -a 'hvc2' | tail -n 1 | sed 's/.*stubinit [a-z]*: //')"
 	wait_for 60 "TICK past $((SAVED_TICK + 2)) after restore" tick_past $((SAVED_TICK + 2)) ||
 		{ fail "the guest does not count on after restore (stopped at TICK $SAVED_TICK; now '$(last_tick)')"; return; }
-	first=$(grep -ao '@@ TICK [0-9]*' "$SERIAL" | head -n 1 | cut -d' ' -f3)
+	first=$(grep -aoE "$TICK_RE" "$SERIAL" | head -n 1 | cut -d' ' -f3)
 	if serial_has '@@ HVM-BOOTSECTOR-OK'; then
 		fail "the guest booted again instead of resuming (its boot marker is in the new serial output)"
 		return
@@ -637,7 +641,7 @@ restore_checked() {
 		fail "the guest booted again instead of resuming from $1"
 		return 1
 	fi
-	at=$(grep -ao '@@ TICK [0-9]*' "$SERIAL" | head -n 1 | cut -d' ' -f3)
+	at=$(grep -aoE "$TICK_RE" "$SERIAL" | head -n 1 | cut -d' ' -f3)
 	MISMATCH=$(grep -a -m1 'SCR-MISMATCH' "$SERIAL" | tr -d '\r')
 	step "restored from $1: first TICK $at; ${MISMATCH:-no SCR-MISMATCH: the device state and the guest count are of one moment}"
 }
