@@ -1593,6 +1593,13 @@ corruption_sign() {
 		echo "Xen: $l, in hvmloader"
 		return
 	fi
+	# or in SeaBIOS, right after Xen could not emulate an instruction's length because the
+	# emulated CPU's SVM gave it none ("Insn mismatch: Expected opcode 0xf4 ... got nrip_len 0",
+	# a HLT; seen once in three, 2026-12-06, tier xen-one-vcpu): the emulator's nested SVM
+	if [ -n "$l" ] && grep -aq "SVM Insn len emulation failed ([0-9]*): d${GD}v" <<<"$dmesg"; then
+		echo "Xen: SVM instruction length emulation failed for d${GD}, then $l"
+		return
+	fi
 	case $REASON in
 	*"status 134"* | *"status 139"* | *"status 132"* | *"status 135"*)
 		echo "a dom0 process (xl, qmp-burst.py) died of a signal (${REASON%%:*})" ;;
