@@ -128,11 +128,16 @@ if [ "${GUEST_HAP:-}" = 0 ] && [ -w "$T/stubvm.cfg" ] && ! grep -q '^hap = ' "$T
 fi
 NOTE=''
 close_console2_after_probes() {
-	local id=$1 backend=$2 dir=/local/domain/$1/device/console q n probed
-	xenstore-watch "$dir" | while read -r q _; do
+	local id=$1 backend=$2 dir=/local/domain/$1/device/console q n probed serials path
+	serials=$(timeout "$XS_TIMEOUT" xenstore-list "$dir" 2>/dev/null | awk '$1 >= 3' | sort -n)
+	# One serial port (consoles 1-3): the watch on console 3's state, which never missed in some
+	# 20 creates; more: the whole directory, which twice missed a stubdomain with one (not known
+	# why; tests/xen/README.md)
+	path=$dir/3/state
+	[ "$(wc -w <<<"$serials")" -le 1 ] || path=$dir
+	xenstore-watch "$path" | while read -r q _; do
 		probed=1
-		for n in $(timeout "$XS_TIMEOUT" xenstore-list "$dir" 2>/dev/null); do
-			[ "$n" -ge 3 ] || continue
+		for n in ${serials:-3}; do
 			[[ $(xs_read "$dir/$n/state") == [34] ]] || { probed=''; break; }
 		done
 		[ -n "$probed" ] || continue
