@@ -3,8 +3,9 @@
 
 The test xenstored with the keys libxl writes (Env), stubinit's end and status (powered_off,
 wait_status), orphans in its PID namespace, QEMU under stubinit (qemu_env, qemu_down, Ptys,
-fd_targets, the guest's arguments), dom0's QMP socket (dom0, compact, session_ends, fd_count), a
-memory cgroup for QEMU (MemCgroup) and dom0's side of console 1 (Collector). No tests here.
+fd_targets, the guest's arguments), dom0's QMP socket (dom0, compact, session_ends, fd_count,
+fds_back_to), a memory cgroup for QEMU (MemCgroup) and dom0's side of console 1 (Collector). No
+tests here.
 """
 import json
 import os
@@ -260,6 +261,18 @@ def fd_list(pid):
 
 def fd_count(pid):
     return len(fd_list(pid))
+
+
+def fds_back_to(pid, before, what, timeout=5):
+    """Waits until stubinit has as many fds as `before` (an fd_list) and asserts it, the verdict
+    taken from the read that ended the wait, with the fds that differ named."""
+    end = time.monotonic() + timeout
+    fds = fd_list(pid)
+    while len(fds) != len(before) and time.monotonic() < end:
+        time.sleep(0.05)
+        fds = fd_list(pid)
+    eq(len(fds), len(before), '%s (new: %s; gone: %s)' % (
+        what, sorted(set(fds) - set(before)), sorted(set(before) - set(fds))))
 
 
 def session_ends(q):

@@ -15,7 +15,7 @@ from runner import check, eq, test
 from stubinit import DOMID, Stubinit, guest_store
 
 from .common import (BUILD, GUEST, INSTRUMENTED, MACHINE, QEMU_KEYS, STATUS, VALGRIND, Collector,
-                     Env, Ptys, compact, dom0, fd_list, orphans, qemu_down, qemu_env,
+                     Env, Ptys, compact, dom0, fd_list, fds_back_to, orphans, qemu_down, qemu_env,
                      session_ends, wait_stats, wait_status)
 
 
@@ -64,14 +64,7 @@ def qmp_sessions_back_to_back_and_no_fd_growth():
         # The server is ready at once after the last session, and leaked nothing.
         q = dom0(s)
         q.close()
-        end = time.monotonic() + 5
-        fds = fd_list(s.pid())
-        while len(fds) != len(fds0) and time.monotonic() < end:
-            time.sleep(0.05)
-            fds = fd_list(s.pid())
-        # (the verdict from the same read that ended the wait; what differs, named)
-        eq(len(fds), len(fds0), 'stubinit fds after 1000 sessions (new: %s; gone: %s)' % (
-            sorted(set(fds) - set(fds0)), sorted(set(fds0) - set(fds))))
+        fds_back_to(s.pid(), fds0, 'stubinit fds after 1000 sessions')
     finally:
         qemu_down(env, s, ptys)
 
