@@ -1255,13 +1255,14 @@ scn_qubes() {
 # usbversion = 3: QEMU's `info pci` must show the NEC xHCI controller (1033:0194).
 VNC_SOCK=/tmp/vnc.sock
 scn_vnc() {
-	local vsp proxy line pci
+	local vsp proxy line pci xhci
 	vsp=$(ls /usr/lib/xen-*/bin/vchan-socket-proxy 2>/dev/null | head -n 1)
 	[ -n "$vsp" ] || { fail "no vchan-socket-proxy in dom0"; return; }
 	other_guest vncvm 's/^vga = .*/vga = "stdvga"\nusbversion = 3/' \
 		's/^stubdomain_cmdline = "\(.*\)"/stubdomain_cmdline = "\1 stubinit.vnc=1"/'
 	if create_guest; then
 		pci=$(info_pci)
+		xhci=$(pci_missing "$pci" "1033:0194 NEC xHCI")
 		rm -f "$VNC_SOCK" /tmp/vnc.png
 		step "$vsp $SD /local/domain/$SD/device-model/$GD/vnc-vchan $VNC_SOCK"
 		"$vsp" "$SD" "/local/domain/$SD/device-model/$GD/vnc-vchan" "$VNC_SOCK" \
@@ -1278,8 +1279,8 @@ scn_vnc() {
 				fail "the screen is QEMU's placeholder or blank: $line"
 			elif ! stubinit_lines | grep -aq 'vnc: session 1 begins'; then
 				fail "stubinit logged no vnc session"
-			elif [ -n "$(pci_missing "$pci" "1033:0194 NEC xHCI")" ]; then
-				fail "usbversion = 3: $(pci_missing "$pci" "1033:0194 NEC xHCI"): $(grep -i 'PCI device' <<<"$pci" | paste -sd';' | head -c 300)"
+			elif [ -n "$xhci" ]; then
+				fail "usbversion = 3: $xhci: $(grep -i 'PCI device' <<<"$pci" | paste -sd';' | head -c 300)"
 			else
 				echo "@# vnc.png $(base64 -w0 /tmp/vnc.png)"
 				pass
