@@ -68,7 +68,7 @@ XSD_SRCS := $(wildcard tests/xenstored/*.c)
 .PHONY: all deps deps-static deps-image static image image-debian image-trixie check check-clock \
 	check-xen check-xen-4.20 clang demo demo-local bench clean format \
 	fuzz fuzz-build \
-	sanitize-build man install uninstall dist deb deb-4.20 print-deb-version rpm print-rpm-version FORCE \
+	sanitize-build man install uninstall dist deb print-deb-version rpm print-rpm-version FORCE \
 	buildroot-linux-config
 all: $(BUILD)/stubinit $(BUILD)/stubinit.8
 
@@ -244,22 +244,19 @@ dist:
 	@packaging/dist.sh '$(VERSION)' build/dist
 
 # build/deb/stubinit-stubdom_<version>_amd64.deb: the image from make image, installed where libxl
-# looks for a Linux stubdomain by default (Debian's /usr/lib/xen-<ver>/boot). bookworm's image
-# (Xen 4.17) by default; DEB_IMAGE=build/image-trixie DEB_XEN=4.20 for trixie's.
+# looks for a Linux stubdomain by default (Debian's /usr/lib/xen-<ver>/boot). Xen 4.17 (bookworm)
+# by default; DEB_XEN=4.20 packages it for trixie's Xen 4.20 in build/deb-4.20 (a directory of its
+# own: the file name is the same), which the 4.20 column's scenario installed installs;
+# DEB_IMAGE=build/image-trixie takes trixie's image instead.
 DEB_IMAGE ?= build/image
 DEB_XEN ?= 4.17
+DEB_DIR := build/deb$(if $(filter-out 4.17,$(DEB_XEN)),-$(DEB_XEN))
 print-deb-version:
 	@echo '$(DEB_VERSION)'
 
 deb: image
 	@packaging/install-deps packaging/deb/packages
-	@packaging/deb/build.sh $(DEB_IMAGE) $(DEB_XEN) '$(DEB_VERSION)' build/deb
-
-# The same image packaged for Debian trixie's Xen 4.20 (/usr/lib/xen-4.20/boot), in a directory of
-# its own (same file name): the 4.20 column's scenario installed installs it.
-deb-4.20: image
-	@packaging/install-deps packaging/deb/packages
-	@packaging/deb/build.sh build/image 4.20 '$(DEB_VERSION)' build/deb-4.20
+	@packaging/deb/build.sh $(DEB_IMAGE) $(DEB_XEN) '$(DEB_VERSION)' $(DEB_DIR)
 
 # build/rpm/stubinit-<version>-1.<arch>.rpm: the binary and its man page, built by rpmbuild from
 # make dist's tarball (packaging/rpm/stubinit.spec.in), for RPM-based image builders (Qubes).
