@@ -433,20 +433,28 @@ fail:
 	_exit(127);
 }
 
+/* One log line; a command line longer than that says how many arguments it left out. */
 static void log_argv(char **v)
 {
-	char line[LOG_LINE_MAX];
-	size_t len = 0;
+	char line[LOG_LINE_MAX - 64];
+	size_t len = 0, left = 0;
 
 	line[0] = 0;
 	for (; *v; v++) {
 		int n = snprintf(line + len, sizeof(line) - len, "%s%s", len ? " " : "", *v);
 
-		if (n < 0 || (size_t)n >= sizeof(line) - len)
+		if (n < 0 || (size_t)n >= sizeof(line) - len) {
+			line[len] = 0;
+			while (v[left])
+				left++;
 			break;
+		}
 		len += (size_t)n;
 	}
-	log_info("QEMU command line: %s", line);
+	if (left)
+		log_info("QEMU command line: %s ... (%zu more arguments)", line, left);
+	else
+		log_info("QEMU command line: %s", line);
 }
 
 /* QEMU gets its taps as fds: it never needs /dev/net/tun or CAP_NET_ADMIN. */

@@ -91,6 +91,24 @@ def qemu_without_seccomp_runs_without_sandbox():
 
 
 @test
+def a_command_line_longer_than_a_log_line_says_what_it_left_out():
+    # 60 more "-boot order=cda" (QEMU merges them) make the command line longer than one log
+    # line: the line shows whole arguments, and how many of QEMU's real ones it left out.
+    env, xsd, s, ptys = qemu_env(args=GUEST + MACHINE + ['-boot', 'order=cda'] * 60)
+    try:
+        wait_status(xsd, 'running', timeout=30)
+        m = s.wait_log(r'QEMU command line: (.*) \.\.\. \((\d+) more arguments\)')
+        argv = [a.decode() for a in
+                open('/proc/%d/cmdline' % s.qemu_pid(), 'rb').read().split(b'\0')[:-1]]
+        shown = m.group(1).split(' ')
+        eq(shown, argv[:len(shown)], 'the arguments the log line shows')
+        eq(int(m.group(2)), len(argv) - len(shown), 'the arguments it left out')
+        check(len(m.group(0)) < 1024, 'the log line has %d bytes' % len(m.group(0)))
+    finally:
+        qemu_down(env, s, ptys)
+
+
+@test
 def save_lands_in_the_fdset_file():
     env, xsd, s, ptys = qemu_env()
     try:
