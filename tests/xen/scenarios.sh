@@ -782,17 +782,39 @@ ram_above_4g() {
 # QEMU's command line (stubinit's log) has each argument, QEMU's memory map has RAM above 4 GiB (its
 # xen.ram.hi region), its machine acpi=off and its PCI bus no Xen platform device but the four USB
 # controllers.
+# qemu_cmdline: the QEMU command line stubinit logged, in QCMD. The log is read a second time when
+# the first read finds nothing (CI's run of 2026-12-06: options' five checks each searched an empty
+# command line while the dm-argv line logged just before it was found); QCMD_NOTE says when the
+# second read was needed, and when neither found it, what the log holds after the dm-argv lines.
+qemu_cmdline() {
+	local try
+	QCMD_NOTE=''
+	for try in 1 2; do
+		if QCMD=$(stubinit_lines | grep -a -m1 -o 'QEMU command line: .*') && [ -n "$QCMD" ]; then
+			[ "$try" = 1 ] || QCMD_NOTE="the log's first read found no QEMU command line, its second did"
+			return 0
+		fi
+		sleep 1
+	done
+	QCMD_NOTE="no 'QEMU command line:' in /var/log/xen/qemu-dm-$G.log ($(dm_log | wc -l) lines, $(dm_log | wc -c) bytes); after its last dm-argv line: $(stubinit_lines | grep -a -A2 'dm-argv:' | tail -n 2 | cut -c1-160 | paste -sd'|')"
+	return 1
+}
+
 scn_options() {
 	local cmd hi pci want acpi bad=()
 	other_guest optvm 's/^memory = .*/memory = 1024\nmmio_hole = 3584/' \
 		's/^vga = .*/vga = "none"\nxen_platform_pci = 0\nacpi = 0\nnographic = 1\ndm_restrict = 1\nusbversion = 2/'
 	if create_guest && wait_for 20 "the guest counting (TICK)" tick_past 1; then
-		cmd=$(stubinit_lines | grep -a -m1 -o 'QEMU command line: .*')
-		for want in '-machine pc,accel=xen,' 'max-ram-below-4g=536870912' '-machine acpi=off' \
-			'-nographic' '-xen-domid-restrict'; do
-			[[ $cmd == *"$want"* ]] || bad+=("no '$want' in $cmd")
-		done
-		[[ $cmd != *-chroot* ]] || bad+=("-chroot left in: $cmd")
+		if qemu_cmdline; then
+			cmd=$QCMD NOTE=$QCMD_NOTE
+			for want in '-machine pc,accel=xen,' 'max-ram-below-4g=536870912' \
+				'-machine acpi=off' '-nographic' '-xen-domid-restrict'; do
+				[[ $cmd == *"$want"* ]] || bad+=("no '$want' in $cmd")
+			done
+			[[ $cmd != *-chroot* ]] || bad+=("-chroot left in: $cmd")
+		else
+			bad+=("$QCMD_NOTE")
+		fi
 		stubinit_lines | grep -aq 'dm-argv: -chroot /var/run/xen/qemu-root-[0-9]* taken out' ||
 			bad+=("no 'dm-argv: -chroot ... taken out' line")
 		acpi=$(xl_t 60 qemu-monitor-command "$G" "qom-get /machine acpi" 2>&1 | tr -d '\r')
