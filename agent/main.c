@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define KERNEL_CMDLINE "/proc/cmdline"
@@ -158,6 +159,21 @@ static void configure(int argc, char **argv, const char *cmdline_path)
 		log_warn("configuration: %u problem(s) reported above; booting on", ks->problems);
 }
 
+/* The steps from /init to QEMU's exec, each timed in the log at debug level (bench P5); the
+ * first call (@done NULL) starts the clock. */
+static void boot_step(const char *done)
+{
+	static struct timespec last;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (done)
+		log_debug("boot step: %s in %lld ms", done,
+			  (long long)(now.tv_sec - last.tv_sec) * 1000 +
+				  (now.tv_nsec - last.tv_nsec) / 1000000);
+	last = now;
+}
+
 static struct options opt;
 static struct console_set consoles;
 static struct dm_config cfg;
@@ -176,8 +192,11 @@ static void audio_ready(const char *socket, void *arg)
 
 	(void)arg;
 	opt.qemu.audio_socket = socket;
+	boot_step("the audio helper");
 	if ((why = qemu_start(&cfg, &consoles, &opt.qemu)))
 		policy_fail_early(why);
+	else
+		boot_step("QEMU's command line, consoles and fork");
 }
 
 /* What the toolstack asked for, in the order it must be ready: NULL, or why it failed. */
@@ -187,16 +206,19 @@ static const char *start_device_model(void)
 
 	/* Bridges and taps exist before QEMU opens them; netfronts join when they appear. */
 	network_setup(&cfg, &opt.network);
+	boot_step("bridges and taps");
 	if (boot_run_dir(RUN_DIR) < 0)
 		return "cannot create " RUN_DIR;
 	/* Up before QEMU can reach the running state: libxl talks QMP right after "running". */
 	if ((why = dom0_serve(cfg.target, &opt.dom0, &consoles)))
 		return why;
+	boot_step("dom0's QMP and save file");
 	if ((why = monitor_listen(&opt.monitor, dom0_save_fd())))
 		return why;
 	if (opt.xenstore_filter != XSPROXY_OFF &&
 	    (why = xsproxy_start(XENSTORE_SOCK, opt.xenstore_filter, cfg.domid, cfg.target)))
 		return why;
+	boot_step("QEMU's monitors and xenstore socket");
 	monitor_on_running(device_paths, NULL);
 	/* QEMU starts once the audio helper serves (at once when there is none) */
 	audio_start(&cfg, &opt.audio, audio_ready, NULL);
@@ -214,6 +236,7 @@ static void on_store(bool ok, void *arg)
 		shutdown_begin(EXIT_FAILURE, "boot failed: no xenstore");
 		return;
 	}
+	boot_step("xenstore connected");
 	if (config_read(&cfg) < 0) {
 		if (cfg.have_target) {
 			status_bind(cfg.target);
@@ -222,6 +245,7 @@ static void on_store(bool ok, void *arg)
 		policy_fail_early(cfg.error);
 		return;
 	}
+	boot_step("the toolstack's configuration read");
 	log_info("stubdomain %u serves guest %u", cfg.domid, cfg.target);
 	if (qmp_framer_lenient())
 		log_warn("qmp: json-c %s refuses non-ASCII strings in its strict mode (json-c "
@@ -244,6 +268,7 @@ int main(int argc, char **argv)
 	cmdline = scan_own_options(argc, argv);
 	log_info("stubinit %s starting as %s", STUBINIT_VERSION,
 		 boot_is_pid1() ? "PID 1" : "a child subreaper (not PID 1)");
+	boot_step(NULL);
 	boot_early();
 	log_attach(STDERR_FILENO);
 	if (err) {
@@ -271,6 +296,7 @@ int main(int argc, char **argv)
 
 	if (net_link_up("lo") < 0)
 		log_warn("boot: loopback is not up; going on");
+	boot_step("boot");
 	store_connect(opt.xenstore_timeout_ms, on_store, NULL);
 
 	for (;;)

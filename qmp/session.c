@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 enum state {
@@ -114,9 +115,14 @@ static void on_vchan(int fd, uint32_t events, void *arg);
 /* A ring published at the path, non-blocking; NULL with errno set. */
 static struct libxenvchan *new_ring(const struct session *s)
 {
-	struct libxenvchan *vc =
-		libxenvchan_server_init(NULL, (int)s->cfg.peer, s->vchan_path, 0, 0);
+	struct timespec t0, t1;
+	struct libxenvchan *vc;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	vc = libxenvchan_server_init(NULL, (int)s->cfg.peer, s->vchan_path, 0, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_debug("%s: ring published at %s in %lld ms", s->name, s->vchan_path,
+		  (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
 	if (vc)
 		vc->blocking = 0;
 	return vc;
