@@ -254,6 +254,7 @@ static void on_store(bool ok, void *arg)
 			 json_c_version());
 	status_bind(cfg.target); /* writes the state, booting */
 	policy_target(cfg.target);
+	boot_step("the status keys written");
 	if ((why = start_device_model()))
 		policy_fail_early(why);
 }
