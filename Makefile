@@ -65,8 +65,8 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 XSD_SRCS := $(wildcard tests/xenstored/*.c)
 
-.PHONY: all deps deps-static deps-image static image image-debian image-trixie check check-clock \
-	check-xen check-xen-4.20 clang demo demo-local bench clean format \
+.PHONY: all deps deps-static deps-image static image image-debian image-trixie image-shellinit \
+	check check-clock check-xen check-xen-4.20 clang demo demo-local bench clean format \
 	fuzz fuzz-build \
 	sanitize-build man install uninstall dist deb print-deb-version rpm print-rpm-version FORCE \
 	buildroot-linux-config
@@ -207,7 +207,14 @@ image-debian: build/stubinit.static | deps-image
 image-trixie: build/stubinit.static | deps-image
 	@$(MAKE) --no-print-directory image IMAGE_SUITE=trixie
 
-bench: $(BUILD)/stubinit $(BUILD)/test-xenstored build/stubinit.static image
+# Bench P5's baseline: build/image's kernel and QEMU with a busybox shell init instead of stubinit
+# (tests/xen/shell-init; the tools from bookworm's packages) in build/image-shellinit, cached by
+# key (tests/xen/shell-image). Only of the default image: the script loads no kernel modules and
+# runs Xen 4.17's vchan-socket-proxy.
+image-shellinit: image
+	@tests/xen/shell-image $(abspath build/image) $(abspath build/image-shellinit)
+
+bench: $(BUILD)/stubinit $(BUILD)/test-xenstored build/stubinit.static image image-shellinit
 	@BUILD=$(abspath $(BUILD)) bench/run
 
 # The demo: emulated Xen boots, xl creates an HVM guest whose QEMU runs under stubinit in the image,
