@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # P5 of `make bench` (bench/README), the part inside dom0 (dom0-init runs it with
 # xentest.mode=bench): how long an HVM guest whose QEMU runs under stubinit takes from `xl create`
-# to its device model's state "running" and to the guest's first serial line, against the same
-# guest with its QEMU in dom0 (the baseline, measured in the same boot, alternating), and the
-# smallest stubdomain_memory (16 MiB steps) with which the guest still boots. Results go out as
-# "@= P5 <measure>|<stubinit>|<baseline>|<note>" lines; tests/xen/run --bench keeps them for
+# to its device model's state "running" and to the guest's first serial line, against two
+# baselines measured in the same boot, alternating: the same guest with its QEMU in dom0, and the
+# same stubdomain kernel and QEMU under a busybox shell init (tests/xen/shell-init, in
+# /root/tests/shell when tests/xen/run found build/image-shellinit). For both stubdomains also
+# /init -> QEMU's exec and /init -> running, from the stamps on their console. Then the smallest
+# stubdomain_memory (16 MiB steps) with which stubinit's guest still boots. Results go out as
+# "@= P5 <measure>|<stubinit>|<baselines>|<note>" lines; tests/xen/run --bench keeps them for
 # bench/run.
 set -u
 # shellcheck source=scenarios.sh
@@ -29,7 +32,7 @@ booted() { serial_has '@@ HVM-BOOTSECTOR-OK'; }
 
 # one_create CFG: creates the guest of CFG and prints two figures, seconds from the start of
 # `xl create` to its return (libxl returns once the device model has reported running; for a
-# stubdomain that is stubinit's QEMU writing device-model/<guest>/state) and to the guest's boot
+# stubdomain that is its QEMU writing device-model/<guest>/state) and to the guest's boot
 # marker on its serial line. (Nothing polls xl while it creates: in emulated dom0 that alone made
 # stubdomain creates miss libxl's 30 s.)
 one_create() {
@@ -45,32 +48,125 @@ destroy_guest() {
 	xl_t "$XL_TIMEOUT" destroy "$G" >/dev/null 2>&1
 	wait_for 30 "$G gone" eval '! in_xl_list' >/dev/null
 }
-median_spread() { sort -n | awk '{ v[NR] = $1 } END { if (!NR) { print "-"; exit } m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f (%.1f..%.1f) s", m, v[1], v[NR] }'; }
 
+# The uptime stamp (the "[seconds]" a line starts with) of the first line of the stubdomain's
+# console 0 (dom0's /var/log/xen/qemu-dm-<guest>.log) that matches $1, or nothing.
+stamp_of() { dm_log | grep -a -m1 -e "$1" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'; }
+# console_figures KIND: "<exec> <running>", seconds from /init's start to QEMU's exec and to the
+# device model's running state, from the stamps on the stubdomain's console, or failure when a
+# stamp is missing (the log may lag the guest: up to 10 s). stubinit: "starting as PID 1",
+# "QEMU is running" (logged once the exec succeeded) and "status: running" (QEMU has answered
+# the add-fd of fdset 1); shell-init: "/init starts", "exec QEMU" (just before its fork) and
+# "device model state running" (xenstore-watch saw the state QEMU wrote).
+console_figures() {
+	local start at_exec running a b c i
+	if [ "$1" = stub ]; then
+		start='stubinit [a-z]*: stubinit .* starting as PID 1'
+		at_exec='stubinit [a-z]*: QEMU is running (pid'
+		running='stubinit [a-z]*: status: running'
+	else
+		start='shell-init: /init starts' at_exec='shell-init: exec QEMU'
+		running='shell-init: device model state running'
+	fi
+	for ((i = 0; i < 100; i++)); do
+		c=$(stamp_of "$running")
+		[ -n "$c" ] && break
+		sleep 0.1
+	done
+	a=$(stamp_of "$start") b=$(stamp_of "$at_exec")
+	[ -n "$a" ] && [ -n "$b" ] && [ -n "$c" ] || return 1
+	awk -v a="$a" -v b="$b" -v c="$c" 'BEGIN { printf "%.2f %.2f\n", b - a, c - a }'
+}
+
+# median_spread [DECIMALS]: the median of the numbers on stdin, "(min..max)" and " s"
+median_spread() {
+	sort -n | awk -v p="${1:-1}" '{ v[NR] = $1 } END {
+		if (!NR) { print "-"; exit }
+		f = "%." p "f"
+		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf f " (" f ".." f ") s", m, v[1], v[NR] }'
+}
+# figure FILE N: the Nth figure of FILE's lines ("<run> <figure>..."), one a line
+figure() { awk -v n="$2" '{ print $(n + 1) }' "$1"; }
+# ratio A B N: the median and spread of A's Nth figure over B's, run by run (the runs both made)
+ratio() {
+	join <(awk -v n="$3" '{ print $1, $(n + 1) }' "$1" | sort) \
+		<(awk -v n="$3" '{ print $1, $(n + 1) }' "$2" | sort) |
+		awk '$3 > 0 { print $2 / $3 }' | sort -n | awk '{ v[NR] = $1 } END {
+			if (!NR) { print "-"; exit }
+			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "%.2f (%.2f..%.2f)", m, v[1], v[NR] }'
+}
+
+# The baselines: QEMU in dom0 (the same config without the stubdomain lines), and the shell init
+# (the same config with the shell-init image's kernel and initramfs).
+SHELL_IMG=$T/shell
 sed -e '/^device_model_stubdomain_override/d; /^stubdomain_/d' "$CFG" >/tmp/dom0dm.cfg
-: >/tmp/p5-stub
-: >/tmp/p5-dom0
+kinds=(stub dom0)
+if [ -s "$SHELL_IMG/stubdom-initramfs" ]; then
+	sed -e "s|^stubdomain_kernel = .*|stubdomain_kernel = \"$SHELL_IMG/stubdom-kernel\"|" \
+		-e "s|^stubdomain_ramdisk = .*|stubdomain_ramdisk = \"$SHELL_IMG/stubdom-initramfs\"|" \
+		"$CFG" >/tmp/shell.cfg
+	kinds+=(shell)
+else
+	step "no shell-init image in $SHELL_IMG (make image-shellinit): no shell init baseline"
+fi
+declare -A cfg_of=([stub]=$CFG [dom0]=/tmp/dom0dm.cfg [shell]=/tmp/shell.cfg)
+declare -A label=([stub]="stubdomain, stubinit" [dom0]="dom0" [shell]="stubdomain, shell init")
+# /tmp/p5-KIND: "<run> <to running> <to the serial line>"; /tmp/p5c-KIND: "<run> <exec> <running>"
+for kind in stub dom0 shell; do
+	: >"/tmp/p5-$kind"
+	: >"/tmp/p5c-$kind"
+done
 for i in $(seq 1 "$RUNS"); do
-	for kind in stub dom0; do
-		c=$CFG
-		[ "$kind" = dom0 ] && c=/tmp/dom0dm.cfg
-		if out=$(one_create "$c"); then
-			echo "$out" >>"/tmp/p5-$kind"
-			step "run $i, QEMU in $kind: running after ${out% *} s, first serial line after ${out#* } s"
+	for kind in "${kinds[@]}"; do
+		if out=$(one_create "${cfg_of[$kind]}"); then
+			echo "$i $out" >>"/tmp/p5-$kind"
+			con=''
+			if [ "$kind" != dom0 ]; then
+				if c=$(console_figures "$kind"); then
+					echo "$i $c" >>"/tmp/p5c-$kind"
+					con="; /init -> QEMU exec ${c% *} s, -> running ${c#* } s"
+				else
+					con="; no console stamps"
+				fi
+			fi
+			step "run $i, QEMU in ${label[$kind]}: running after ${out% *} s, first serial line after ${out#* } s$con"
 		else
-			step "run $i, QEMU in $kind: create failed"
+			step "run $i, QEMU in ${label[$kind]}: create failed"
 		fi
 		destroy_guest
 	done
 done
-stub_r=$(cut -d' ' -f1 /tmp/p5-stub | median_spread)
-stub_m=$(cut -d' ' -f2 /tmp/p5-stub | median_spread)
-dom0_r=$(cut -d' ' -f1 /tmp/p5-dom0 | median_spread)
-dom0_m=$(cut -d' ' -f2 /tmp/p5-dom0 | median_spread)
-ratio=$(paste -d' ' /tmp/p5-stub /tmp/p5-dom0 | awk '$4 > 0 { print $2 / $4 }' | sort -n |
-	awk '{ v[NR] = $1 } END { if (NR) printf "ratio %.2f (%.2f..%.2f)", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[1], v[NR] }')
-echo "@= P5 xl create -> returns (device model running)|$stub_r|QEMU in dom0: $dom0_r|emulated Xen 4.17 under TCG; $(wc -l </tmp/p5-stub) + $(wc -l </tmp/p5-dom0) runs"
-echo "@= P5 xl create -> guest's first serial line|$stub_m|QEMU in dom0: $dom0_m|$ratio"
+runs() { wc -l <"/tmp/p5-$1"; }
+# "QEMU in dom0: ...; shell init: ..." and "stubinit/dom0 ...; stubinit/shell ..." for figure N
+baselines() {
+	local b
+	b="QEMU in dom0: $(figure /tmp/p5-dom0 "$1" | median_spread)"
+	if [[ " ${kinds[*]} " == *" shell "* ]]; then
+		b+="; shell init: $(figure /tmp/p5-shell "$1" | median_spread)"
+	else
+		b+="; shell init: no image"
+	fi
+	echo "$b"
+}
+ratios() {
+	local r
+	r="stubinit/dom0 $(ratio /tmp/p5-stub /tmp/p5-dom0 "$1")"
+	[[ " ${kinds[*]} " != *" shell "* ]] || r+="; stubinit/shell $(ratio /tmp/p5-stub /tmp/p5-shell "$1")"
+	echo "$r"
+}
+echo "@= P5 xl create -> returns (device model running)|$(figure /tmp/p5-stub 1 | median_spread)|$(baselines 1)|$(ratios 1); emulated Xen 4.17 under TCG; $(runs stub) + $(runs dom0) + $(runs shell) runs"
+echo "@= P5 xl create -> guest's first serial line|$(figure /tmp/p5-stub 2 | median_spread)|$(baselines 2)|$(ratios 2)"
+# From the stubdomains' own consoles (uptime stamps; no dom0 baseline)
+if [[ " ${kinds[*]} " == *" shell "* ]]; then
+	for n in 1 2; do
+		what=("" "QEMU's exec" "device model running")
+		note=("" "stubinit: 'QEMU is running' (after the exec), shell: 'exec QEMU' (before the fork)"
+			"stubinit: 'status: running' (QEMU answered add-fd), shell: xenstore-watch saw QEMU's state")
+		echo "@= P5 stubdomain /init -> ${what[n]} (console stamps)|$(figure /tmp/p5c-stub "$n" | median_spread 2)|shell init: $(figure /tmp/p5c-shell "$n" | median_spread 2)|stubinit/shell $(ratio /tmp/p5c-stub /tmp/p5c-shell "$n"); ${note[n]}; $(wc -l </tmp/p5c-stub) + $(wc -l </tmp/p5c-shell) runs"
+	done
+fi
 
 # The smallest stubdomain_memory (MiB, 16 MiB steps) at which create still boots the guest:
 # a binary search between 48 (assumed too small) and the configured value.
