@@ -111,18 +111,26 @@ if [ -s "$SHELL_IMG/stubdom-initramfs" ]; then
 else
 	step "no shell-init image in $SHELL_IMG (make image-shellinit): no shell init baseline"
 fi
-declare -A cfg_of=([stub]=$CFG [dom0]=/tmp/dom0dm.cfg [shell]=/tmp/shell.cfg)
+# stubinit logs at debug level here: its "boot step: <what> in N ms" lines, /init to QEMU's fork
+sed -e 's/^stubdomain_cmdline = "\(.*\)"/stubdomain_cmdline = "\1 stubinit.log-level=debug"/' \
+	"$CFG" >/tmp/stub.cfg
+declare -A cfg_of=([stub]=/tmp/stub.cfg [dom0]=/tmp/dom0dm.cfg [shell]=/tmp/shell.cfg)
 declare -A label=([stub]="stubdomain, stubinit" [dom0]="dom0" [shell]="stubdomain, shell init")
 # /tmp/p5-KIND: "<run> <to running> <to the serial line>"; /tmp/p5c-KIND: "<run> <exec> <running>"
 for kind in stub dom0 shell; do
 	: >"/tmp/p5-$kind"
 	: >"/tmp/p5c-$kind"
 done
+: >/tmp/p5-steps # "<step>|<ms>", every stubinit run's
+boot_steps() {
+	dm_log | sed -n 's/.*stubinit debug: boot step: \(.*\) in \([0-9]*\) ms$/\1|\2/p' >>/tmp/p5-steps
+}
 for i in $(seq 1 "$RUNS"); do
 	for kind in "${kinds[@]}"; do
 		if out=$(one_create "${cfg_of[$kind]}"); then
 			echo "$i $out" >>"/tmp/p5-$kind"
 			con=''
+			[ "$kind" != stub ] || boot_steps
 			if [ "$kind" != dom0 ]; then
 				if c=$(console_figures "$kind"); then
 					echo "$i $c" >>"/tmp/p5c-$kind"
@@ -166,6 +174,21 @@ if [[ " ${kinds[*]} " == *" shell "* ]]; then
 			"stubinit: 'status: running' (QEMU answered add-fd), shell: xenstore-watch saw QEMU's state")
 		echo "@= P5 stubdomain /init -> ${what[n]} (console stamps)|$(figure /tmp/p5c-stub "$n" | median_spread 2)|shell init: $(figure /tmp/p5c-shell "$n" | median_spread 2)|stubinit/shell $(ratio /tmp/p5c-stub /tmp/p5c-shell "$n"); ${note[n]}; $(wc -l </tmp/p5c-stub) + $(wc -l </tmp/p5c-shell) runs"
 	done
+fi
+# stubinit's own steps from /init to QEMU's fork (its debug log), the median of each in ms
+if [ -s /tmp/p5-steps ]; then
+	echo "@= P5 stubinit's boot steps, /init -> QEMU's fork (debug log, median ms)|$(awk -F'|' '
+		!($1 in n) { order[++k] = $1 }
+		{ v[$1, ++n[$1]] = $2 }
+		END {
+			for (i = 1; i <= k; i++) {
+				s = order[i]; c = n[s]
+				for (a = 1; a <= c; a++) w[a] = v[s, a] + 0
+				for (a = 1; a <= c; a++) for (b = a + 1; b <= c; b++) if (w[b] < w[a]) { t = w[a]; w[a] = w[b]; w[b] = t }
+				m = (c % 2) ? w[(c + 1) / 2] : (w[c / 2] + w[c / 2 + 1]) / 2
+				printf "%s%s %g", (i > 1 ? ", " : ""), s, m
+			}
+		}' /tmp/p5-steps)|-|$(grep -c '^boot|' /tmp/p5-steps) runs"
 fi
 
 # The smallest stubdomain_memory (MiB, 16 MiB steps) at which create still boots the guest:
