@@ -107,7 +107,8 @@ $(BUILD)/test-xenstored: $(XSD_SRCS) $(wildcard tests/xenstored/*.h) | deps
 # (check-clock comes first: tests/run prints how long make check took, its builds included)
 check: check-clock $(BUILD)/stubinit $(BUILD)/unit-tests $(BUILD)/test-xenstored build/stubinit.static \
 	clang fuzz-build $(if $(SANITIZE),,sanitize-build) image \
-	$(if $(SANITIZE),,image-debian image-trixie) $(BUILD)/stubinit.8 $(if $(SANITIZE),,deb)
+	$(if $(SANITIZE),,image-debian image-trixie image-shellinit) $(BUILD)/stubinit.8 \
+	$(if $(SANITIZE),,deb)
 	@BUILD=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) FUZZ_SECONDS=$${FUZZ_SECONDS:-30} \
 		CHECK_ALL=$(if $(SANITIZE),0,1) CHECK_START=$$(cat build/.check-start) tests/run
 
