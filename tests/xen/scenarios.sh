@@ -1402,30 +1402,36 @@ mem_try() {
 		return 1
 	done
 }
-# The configured value first (it must boot), then a bisection in 16 MiB steps between it and
-# MEM_FLOOR - 16 (assumed too small): 4 or 5 creates where going down one step at a time took up
-# to 11 (4.20's 320 down to 160).
+# mem_bisect M: the smallest stubdomain_memory that boots, in MEM_HI, by a bisection in 16 MiB
+# steps between M (which boots) and MEM_FLOOR - 16 (assumed too small); MEM_LO is the largest that
+# failed (below MEM_FLOOR: none did) and MEM_LO_WHY its reason. Also bench P5's (bench.sh).
+mem_bisect() {
+	local m
+	MEM_HI=$1 MEM_LO=$((MEM_FLOOR - 16)) MEM_LO_WHY=''
+	while ((MEM_HI - MEM_LO > 16)); do
+		m=$((MEM_HI - ((MEM_HI - MEM_LO) / 32) * 16))	# half the steps between, rounded down
+		if mem_try "$m"; then
+			MEM_HI=$m
+		else
+			MEM_LO=$m MEM_LO_WHY=$MEM_WHY
+		fi
+	done
+}
+# The configured value first (it must boot), then the bisection: 4 or 5 creates where going down
+# one step at a time took up to 11 (4.20's 320 down to 160).
 scn_memory() {
-	local cfg m lo hi why=''
+	local cfg
 	MEM_TRIED=() MEM_WHY=''
 	cfg=$(sed -n 's/^stubdomain_memory = //p' "$CFG")
 	if ! mem_try "$cfg"; then
 		fail "create fails with the configured stubdomain_memory = $cfg: $MEM_WHY"
 		return
 	fi
-	hi=$cfg lo=$((MEM_FLOOR - 16))
-	while ((hi - lo > 16)); do
-		m=$((hi - ((hi - lo) / 32) * 16))	# half the steps between, rounded down
-		if mem_try "$m"; then
-			hi=$m
-		else
-			lo=$m why=$MEM_WHY
-		fi
-	done
+	mem_bisect "$cfg"
 	pass
-	REASON="smallest stubdomain_memory that boots the guest: $hi MiB (16 MiB steps, bisected; tried ${MEM_TRIED[*]}"
-	if ((lo >= MEM_FLOOR)); then
-		REASON+="; at $lo: $why)"
+	REASON="smallest stubdomain_memory that boots the guest: $MEM_HI MiB (16 MiB steps, bisected; tried ${MEM_TRIED[*]}"
+	if ((MEM_LO >= MEM_FLOOR)); then
+		REASON+="; at $MEM_LO: $MEM_LO_WHY)"
 	else
 		REASON+="; $MEM_FLOOR is the floor tried)"
 	fi
