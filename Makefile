@@ -147,8 +147,10 @@ STATIC_INC ?= -idirafter $(DEPS_O)/kinc -I$(DEPS_O)/prefix/include -I$(DEPS_O)/p
 STATIC_LDDIRS ?= -L$(DEPS_O)/prefix/lib
 STATIC_PREREQ ?= build/deps/.stamp
 STRIP ?= strip
+# (no unwind tables, as for the dependencies: packaging/static-deps/Makefile)
 STATIC_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -DSTUBINIT_VERSION='"$(VERSION)"' -iquote . \
-	-Os -ffunction-sections -fdata-sections $(STATIC_INC)
+	-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
+	$(STATIC_INC)
 
 static: build/stubinit.static
 
