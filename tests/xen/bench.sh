@@ -47,10 +47,6 @@ one_create() {
 	m=$(secs_until "$t" booted) || return 1
 	echo "$r $m"
 }
-destroy_guest() {
-	xl_t "$XL_TIMEOUT" destroy "$G" >/dev/null 2>&1
-	wait_for 30 "$G gone" eval '! in_xl_list' >/dev/null
-}
 
 # The uptime stamp (the "[seconds]" a line starts with) of the first line of the stubdomain's
 # console 0 (dom0's /var/log/xen/qemu-dm-<guest>.log) that matches $1, or nothing.
@@ -81,24 +77,22 @@ console_figures() {
 	awk -v a="$a" -v b="$b" -v c="$c" 'BEGIN { printf "%.2f %.2f\n", b - a, c - a }'
 }
 
-# median_spread [DECIMALS]: the median of the numbers on stdin, "(min..max)" and " s"
-median_spread() {
-	sort -n | awk -v p="${1:-1}" '{ v[NR] = $1 } END {
+# spread FORMAT: the median of the numbers on stdin, their min and max, as printf's FORMAT gives
+# them (three conversions), or "-" when there are none
+spread() {
+	sort -n | awk -v f="$1" '{ v[NR] = $1 } END {
 		if (!NR) { print "-"; exit }
-		f = "%." p "f"
-		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		printf f " (" f ".." f ") s", m, v[1], v[NR] }'
+		printf f, (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[1], v[NR] }'
 }
+# median_spread [DECIMALS]: the median of the numbers on stdin, "(min..max)" and " s"
+median_spread() { local f="%.${1:-1}f"; spread "$f ($f..$f) s"; }
 # figure FILE N: the Nth figure of FILE's lines ("<run> <figure>..."), one a line
 figure() { awk -v n="$2" '{ print $(n + 1) }' "$1"; }
 # ratio A B N: the median and spread of A's Nth figure over B's, run by run (the runs both made)
 ratio() {
 	join <(awk -v n="$3" '{ print $1, $(n + 1) }' "$1" | sort) \
 		<(awk -v n="$3" '{ print $1, $(n + 1) }' "$2" | sort) |
-		awk '$3 > 0 { print $2 / $3 }' | sort -n | awk '{ v[NR] = $1 } END {
-			if (!NR) { print "-"; exit }
-			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			printf "%.2f (%.2f..%.2f)", m, v[1], v[NR] }'
+		awk '$3 > 0 { print $2 / $3 }' | spread "%.2f (%.2f..%.2f)"
 }
 
 # The baselines: QEMU in dom0 (the same config without the stubdomain lines), and the shell init
@@ -146,7 +140,7 @@ for i in $(seq 1 "$RUNS"); do
 		else
 			step "run $i, QEMU in ${label[$kind]}: create failed"
 		fi
-		destroy_guest
+		destroy_both
 	done
 done
 runs() { wc -l <"/tmp/p5-$1"; }
@@ -180,18 +174,11 @@ if [[ " ${kinds[*]} " == *" shell "* ]]; then
 fi
 # stubinit's own steps from /init to QEMU's fork (its debug log), the median of each in ms
 if [ -s /tmp/p5-steps ]; then
-	echo "@= P5 stubinit's boot steps, /init -> QEMU's fork (debug log, median ms)|$(awk -F'|' '
-		!($1 in n) { order[++k] = $1 }
-		{ v[$1, ++n[$1]] = $2 }
-		END {
-			for (i = 1; i <= k; i++) {
-				s = order[i]; c = n[s]
-				for (a = 1; a <= c; a++) w[a] = v[s, a] + 0
-				for (a = 1; a <= c; a++) for (b = a + 1; b <= c; b++) if (w[b] < w[a]) { t = w[a]; w[a] = w[b]; w[b] = t }
-				m = (c % 2) ? w[(c + 1) / 2] : (w[c / 2] + w[c / 2 + 1]) / 2
-				printf "%s%s %g", (i > 1 ? ", " : ""), s, m
-			}
-		}' /tmp/p5-steps)|-|$(grep -c '^boot|' /tmp/p5-steps) runs"
+	steps=''
+	while IFS= read -r st; do
+		steps+="${steps:+, }$st $(awk -F'|' -v s="$st" '$1 == s { print $2 }' /tmp/p5-steps | spread '%g')"
+	done < <(cut -d'|' -f1 /tmp/p5-steps | awk '!seen[$0]++')
+	echo "@= P5 stubinit's boot steps, /init -> QEMU's fork (debug log, median ms)|$steps|-|$(grep -c '^boot|' /tmp/p5-steps) runs"
 fi
 
 [ "${BENCH_SMOKE:-0}" != 1 ] || exit 0

@@ -732,6 +732,18 @@ other_guest() {
 	XL_CREATE_LOG=/var/log/xen/xl-create-$name.log
 	guest_cfg "$name" "$@"
 }
+# destroy_both: xl destroy $G, and $G-dm when a create that failed left the stubdomain without its
+# guest (bench P5's memory search, 2026-12-07: 48 MiB left memvm-dm, and the next size failed on
+# its name); waits up to 30 s for both to leave xl list.
+destroy_both() {
+	xl_t "$XL_TIMEOUT" destroy "$G" >/dev/null 2>&1
+	if xl_t 20 list "$G-dm" >/dev/null 2>&1; then
+		step "$G-dm is left without $G: destroyed"
+		xl_t "$XL_TIMEOUT" destroy "$G-dm" >/dev/null 2>&1
+	fi
+	wait_for 30 "$G and $G-dm gone" eval '! in_xl_list' >/dev/null ||
+		step "$G or $G-dm still in xl list 30 s after xl destroy"
+}
 other_guest_end() {
 	OTHER_SIGN=$(corruption_sign)
 	if [ "$RESULT" != PASS ]; then
@@ -739,15 +751,7 @@ other_guest_end() {
 		dump_logs
 	fi
 	DUMP=''
-	xl_t "$XL_TIMEOUT" destroy "$G" >/dev/null 2>&1
-	# A create that failed can leave its stubdomain behind without the guest (bench P5's memory
-	# search, 2026-12-07: 48 MiB left memvm-dm, and the next size failed on its name)
-	if xl_t 20 list "$G-dm" >/dev/null 2>&1; then
-		step "$G-dm is left without $G: destroyed"
-		xl_t "$XL_TIMEOUT" destroy "$G-dm" >/dev/null 2>&1
-	fi
-	wait_for 30 "$G and $G-dm gone" eval '! in_xl_list' >/dev/null ||
-		step "$G or $G-dm still in xl list 30 s after xl destroy"
+	destroy_both
 	rm -f "$T/$G-disk.img"
 	G=${SAVED[0]} CFG=${SAVED[1]} SERIAL=${SAVED[2]} CREATE_FAILED=${SAVED[3]} CREATE_NO_MARKER=''
 	CREATE_PAUSED=''
@@ -780,16 +784,6 @@ ram_above_4g() {
 	return 1
 }
 
-# The xl.cfg settings that change QEMU's command line without a device of their own, in one guest,
-# optvm: xen_platform_pci = 0 (-machine pc,accel=xen instead of xenfv), acpi = 0 (-no-acpi, which
-# stubinit gives QEMU as -machine acpi=off), mmio_hole = 3584 with memory = 1024 (-machine
-# ...,max-ram-below-4g=512 MiB: half the guest's RAM above 4 GiB, what memory over 4 GiB gives
-# too), nographic = 1 (-nographic) and dm_restrict = 1 (-xen-domid-restrict, kept, and -chroot
-# <dom0 directory>, which stubinit takes out); and usbversion = 2, a device (ICH9's EHCI and three
-# UHCI companions), here to spare make check a guest. Passes when the guest boots and counts,
-# QEMU's command line (stubinit's log) has each argument, QEMU's memory map has RAM above 4 GiB (its
-# xen.ram.hi region), its machine acpi=off and its PCI bus no Xen platform device but the four USB
-# controllers.
 # qemu_cmdline: the QEMU command line stubinit logged, in QCMD. The log is read a second time when
 # the first read finds nothing (CI's run of 2026-12-06: options' five checks each searched an empty
 # command line while the dm-argv line logged just before it was found); QCMD_NOTE says when the
@@ -808,6 +802,16 @@ qemu_cmdline() {
 	return 1
 }
 
+# The xl.cfg settings that change QEMU's command line without a device of their own, in one guest,
+# optvm: xen_platform_pci = 0 (-machine pc,accel=xen instead of xenfv), acpi = 0 (-no-acpi, which
+# stubinit gives QEMU as -machine acpi=off), mmio_hole = 3584 with memory = 1024 (-machine
+# ...,max-ram-below-4g=512 MiB: half the guest's RAM above 4 GiB, what memory over 4 GiB gives
+# too), nographic = 1 (-nographic) and dm_restrict = 1 (-xen-domid-restrict, kept, and -chroot
+# <dom0 directory>, which stubinit takes out); and usbversion = 2, a device (ICH9's EHCI and three
+# UHCI companions), here to spare make check a guest. Passes when the guest boots and counts,
+# QEMU's command line (stubinit's log) has each argument, QEMU's memory map has RAM above 4 GiB (its
+# xen.ram.hi region), its machine acpi=off and its PCI bus no Xen platform device but the four USB
+# controllers.
 scn_options() {
 	local cmd hi pci want acpi bad=()
 	other_guest optvm 's/^memory = .*/memory = 1024\nmmio_hole = 3584/' \
