@@ -1207,7 +1207,7 @@ scn_three() {
 		as_guest "$g"
 		[ "$ok" = 1 ] || [ -n "$sign" ] || sign=$(corruption_sign)
 		[ "$ok" = 1 ] || { DUMP=1; dump_logs; }
-		xl_t "$XL_TIMEOUT" destroy "$G" >/dev/null 2>&1
+		destroy_both
 		rm -f "$T/$G-disk.img"
 	done
 	as_guest stubvm
@@ -1709,11 +1709,7 @@ run_scenario() {
 			echo "retry $SCN: $sign - $REASON"
 			# A scenario with a guest of its own destroyed it already (other_guest_end), and
 			# G is stubvm again, which must stay.
-			if [ -z "$OTHER_SIGN$OTHER_ENDED" ]; then
-				ids
-				[ -z "$GD" ] || xl_t "$XL_TIMEOUT" destroy "$G" >/dev/null 2>&1
-				wait_for 30 "$G gone" eval '! in_xl_list'
-			fi
+			[ -n "$OTHER_SIGN$OTHER_ENDED" ] || destroy_both
 			CREATE_FAILED=''
 			continue
 		fi
