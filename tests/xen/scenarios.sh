@@ -428,7 +428,7 @@ scn_create_rate() {
 	local n=${RATE_N:-30} c l sign pids times=() segv0 segv t row=0 ran=0
 	rm -rf "$RATE_DIR"
 	mkdir -p "$RATE_DIR"
-	segv0=$(dmesg | grep -acE 'segfault at|general protection|traps:')
+	segv0=$(crashes_n)
 	ids
 	[ -z "$GD" ] || { xl_t "$XL_TIMEOUT" destroy "$G" >/dev/null 2>&1; wait_for 30 "$G gone" eval '! in_xl_list'; }
 	# A variant that cannot hold a create (five failed in a row) is not measured further.
@@ -458,7 +458,7 @@ scn_create_rate() {
 		xl_t "$XL_TIMEOUT" destroy "$G" >/dev/null 2>&1 || step "cycle $c: xl destroy failed"
 		wait_for 30 "$G gone" eval '! in_xl_list' || echo "cycle $c: $G still in xl list after destroy" >"$RATE_DIR/destroy-other-$c"
 	done
-	segv=$(($(dmesg | grep -acE 'segfault at|general protection|traps:') - segv0))
+	segv=$(($(crashes_n) - segv0))
 	t=$(printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { if (NR) printf "%.1f/%.1f", a[int((NR + 1) / 2)] / 10, a[NR] / 10 }')
 	l=''
 	[ "$row" -lt 5 ] || l=" (of $n: stopped after 5 failed creates in a row)"
@@ -472,7 +472,7 @@ scn_create_rate() {
 		RESULT=PASS
 	else
 		RESULT=FAIL
-		dmesg | grep -aE 'segfault at|general protection|traps:' | tail -n "$((segv > 0 ? segv : 1))" | sed 's/^/@@ dom0 kernel: /' | tail -n 20
+		crashes | tail -n "$((segv > 0 ? segv : 1))" | sed 's/^/@@ dom0 kernel: /' | tail -n 20
 	fi
 }
 
