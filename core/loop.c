@@ -20,6 +20,7 @@ struct handler {
 	void *arg;
 	struct handler *next; /* registry list */
 	int dead;
+	uint32_t events; /* what epoll watches for now */
 };
 
 struct loop_timer {
@@ -79,6 +80,7 @@ int loop_add(int fd, uint32_t events, loop_fd_fn fn, void *arg)
 	h->fd = fd;
 	h->fn = fn;
 	h->arg = arg;
+	h->events = events;
 	ev.data.ptr = h;
 	if (epoll_ctl(lp.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		int err = errno;
@@ -98,8 +100,14 @@ int loop_modify(int fd, uint32_t events)
 
 	if (!h)
 		return -ENOENT;
+	/* Owners restate their interest at every turn; most turns change nothing. */
+	if (h->events == events)
+		return 0;
 	ev.data.ptr = h;
-	return epoll_ctl(lp.epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+	if (epoll_ctl(lp.epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
+		return -errno;
+	h->events = events;
+	return 0;
 }
 
 void loop_remove(int fd)

@@ -213,6 +213,9 @@ int qmp_conn_read(struct qmp_conn *c, size_t budget)
 			return -1;
 		if (err)
 			return close_with(c, "malformed JSON from QEMU");
+		/* Less than asked: the socket is empty for now, and epoll says when it is not. */
+		if ((size_t)n < want)
+			return 0;
 	}
 	return 1;
 }

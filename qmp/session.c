@@ -334,6 +334,10 @@ static void client_in(struct session *s)
 		budget -= (size_t)n;
 		if (s->state == OPEN)
 			feed(s, buf, (size_t)n);
+		/* A socket that gave less than asked is empty for now, and epoll says when it is
+		 * not (a ring has no such fd of its own: it is read until it is empty). */
+		if (!s->vc && (size_t)n < want)
+			return;
 	}
 	if (!budget)
 		loop_work_queue(s->more);

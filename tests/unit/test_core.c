@@ -154,6 +154,54 @@ TEST(loop_remove_inside_callback)
 	close(p[1]);
 }
 
+static uint32_t seen_events;
+static void on_fd_events(int fd, uint32_t events, void *arg)
+{
+	(void)fd, (void)arg;
+	seen_events |= events;
+}
+
+/* What one turn of the loop reports for the fd. */
+static uint32_t one_turn(void)
+{
+	seen_events = 0;
+	loop_run_once(20);
+	return seen_events;
+}
+
+/* loop_modify() skips epoll when the interest is what it was: each change must still reach epoll,
+ * and a fd added again after its removal starts from what it was added with. */
+TEST(loop_modify_follows_interest)
+{
+	int p[2];
+
+	CHECK(pipe(p) == 0);
+	/* the write end: always writable, never readable */
+	CHECK_INT(loop_add(p[1], EPOLLIN, on_fd_events, NULL), 0);
+	CHECK_INT(one_turn(), 0);
+	CHECK_INT(loop_modify(p[1], EPOLLOUT), 0);
+	CHECK(one_turn() & EPOLLOUT);
+	CHECK_INT(loop_modify(p[1], EPOLLOUT), 0);
+	CHECK(one_turn() & EPOLLOUT);
+	CHECK_INT(loop_modify(p[1], 0), 0);
+	CHECK_INT(one_turn(), 0);
+	CHECK_INT(loop_modify(p[1], 0), 0);
+	CHECK_INT(one_turn(), 0);
+	CHECK_INT(loop_modify(p[1], EPOLLOUT), 0);
+	CHECK(one_turn() & EPOLLOUT);
+	loop_remove(p[1]);
+	CHECK_INT(one_turn(), 0);
+	CHECK_INT(loop_add(p[1], EPOLLIN, on_fd_events, NULL), 0);
+	CHECK_INT(one_turn(), 0);
+	CHECK_INT(loop_modify(p[1], EPOLLOUT), 0);
+	CHECK(one_turn() & EPOLLOUT);
+	loop_remove(p[1]);
+	CHECK_INT(loop_modify(p[1], EPOLLOUT), -ENOENT);
+	one_turn();
+	close(p[0]);
+	close(p[1]);
+}
+
 static int usr1;
 static void on_usr1(const struct signalfd_siginfo *si, void *arg)
 {
