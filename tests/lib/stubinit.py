@@ -24,7 +24,7 @@ class Stubinit:
     def __init__(self, build, xsd=None, args=(), cmdline='console=hvc0', pid1=True,
                  read_log=True, pipe_size=None, xs_socket=None, exe='stubinit', bind_usr=True,
                  consoles=None, files=None, sys_from=None, cgroup=None, extra_binds=None,
-                 pre_mounts=None):
+                 pre_mounts=None, cpus=None):
         self.build = build
         self.xsd = xsd
         self.args = list(args)
@@ -46,6 +46,8 @@ class Stubinit:
         # {dir in root: host dir} bound read-only; shell commands run before the chroot
         self.extra_binds = extra_binds or {}
         self.pre_mounts = pre_mounts or []
+        # a CPU list (taskset -c) stubinit and its children run on
+        self.cpus = cpus
         self.root = tempfile.mkdtemp(prefix='stubinit-root-')
         self.lines = []
         self.cond = threading.Condition()
@@ -132,6 +134,8 @@ class Stubinit:
         if self.cgroup:
             env['CG'] = self.cgroup
             cmd = ['/bin/sh', '-c', 'echo $$ > "$CG" && exec "$@"', 'sh'] + cmd
+        if self.cpus is not None:
+            cmd = ['taskset', '-c', str(self.cpus)] + cmd
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=wfd, env=env, close_fds=True)
         os.close(wfd)
