@@ -15,7 +15,12 @@
  * unless the device model came back with the device state of another moment: a restore that
  * loads the state of an earlier save. The guest checks it itself and then adds " SCR-MISMATCH"
  * (the check is one read after the count's increment, so wherever a save stops the guest, a
- * consistent restore passes it; a line cut by the save still shows the mismatch).
+ * consistent restore passes it; a line cut by the save still shows the mismatch). The read and
+ * the write of the scratch register come one right after the other, before the line is printed:
+ * a save that stopped the guest between them would let its own write hide a restore's stale
+ * state, and with the line's printing between them (each character waits on the UART) that gap
+ * was wide enough to be hit (a stale restore on Xen 4.20 that showed no mismatch, its first line
+ * the one after the line the save had cut).
  *
  * Before the ticks it says "@@ COM<n>-OK" once on COM2, COM3 and COM4 (0x2f8, 0x3e8, 0x2e8): a
  * guest with an xl.cfg serial list has them reach their dom0 files; where a port has no UART, its
@@ -58,6 +63,14 @@ wait:	hlt
 	addl	%eax, %ebx
 	incl	%ebp
 
+	mov	$0x3ff, %dx		/* COM1 scratch: the last count's low byte, then this one's */
+	in	%dx, %al
+	mov	%al, %cl
+	mov	%bp, %ax
+	out	%al, %dx
+	movzbl	%cl, %ecx
+	push	%cx
+
 	mov	$tick, %si
 	xor	%di, %di
 	call	puts
@@ -65,10 +78,9 @@ wait:	hlt
 	call	putnum
 	mov	$scr, %si
 	call	puts
-	mov	$0x3ff, %dx		/* COM1 scratch: the last count's low byte, then this one's */
-	in	%dx, %al
-	movzbl	%al, %eax
+	pop	%ax
 	push	%ax
+	movzwl	%ax, %eax
 	call	putnum
 	pop	%ax
 	mov	%bp, %cx
@@ -77,10 +89,7 @@ wait:	hlt
 	je	4f
 	mov	$mismatch, %si
 	call	puts
-4:	mov	$0x3ff, %dx
-	mov	%bp, %ax
-	out	%al, %dx
-	mov	$crlf, %si
+4:	mov	$crlf, %si
 	call	puts
 	jmp	wait
 
