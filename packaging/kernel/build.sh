@@ -9,6 +9,7 @@
 #   VERSION  the Debian version of the suite's kernel (the image's packages.lock names it)
 #   OUT      where the kernel goes (a copy of the cached bzImage; its config beside it, OUT.config)
 # Cache: build/kernel/<key>/ (bzImage, config, build.log); the .deb stays in build/kernel/debs/.
+# build/kernel links to the cache outside the clone (../cache.sh).
 # Prints the build time and the kernel's size.
 set -euo pipefail
 # Called from make: its O=, MAKEFLAGS and friends must not reach the kernel's make (O= would move
@@ -17,7 +18,9 @@ unset MAKEFLAGS MAKEOVERRIDES MFLAGS MAKELEVEL O KBUILD_OUTPUT
 aptdir=$1 suite=$2 version=$3 out=$4
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-cache=$repo/build/kernel
+# shellcheck source=packaging/cache.sh
+. "$repo/packaging/cache.sh"
+cache_dir "$repo" kernel
 mm=$(echo "$version" | cut -d. -f1,2)
 pkg=linux-source-$mm
 patches=("$here"/*.patch)

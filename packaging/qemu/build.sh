@@ -11,7 +11,8 @@
 #            version of qemu-system-xen; a binNMU's +bN is dropped)
 #   OUT      where the binary goes (a copy of the cached, stripped qemu-system-i386)
 # Cache: build/qemu/<key>/ (qemu-system-i386, configure.log, build.log); the source package stays
-# in build/qemu/src/, the private apt of its deb-src index in build/qemu/apt/.
+# in build/qemu/src/, the private apt of its deb-src index in build/qemu/apt/. build/qemu links to
+# the cache outside the clone (../cache.sh).
 # Build dependencies: ./packages (the headers of the libraries it links; the image ships the
 # suite's runtime packages of the same libraries). Prints the build time, the size and the
 # libraries the binary needs.
@@ -22,7 +23,9 @@ suite=$1 version=$2 out=$3
 version=${version%+b[0-9]*}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-cache=$repo/build/qemu
+# shellcheck source=packaging/cache.sh
+. "$repo/packaging/cache.sh"
+cache_dir "$repo" qemu
 step() { printf '  %-8s %s\n' "$1" "$2"; }
 
 missing=
