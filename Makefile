@@ -167,16 +167,15 @@ build/stubinit.static: $(SRCS) $(HDRS) $(STATIC_PREREQ) build/version
 # ---- the stubdomain image (packaging/image): build/image/stubdom-{kernel,initramfs} -----------
 # IMAGE_SUITE=trixie (or SUITE=trixie) builds build/image-trixie.
 # KERNEL=stubdom (packaging/kernel: hvc consoles raw from the first byte, everything built in) is
-# bookworm's default, since its emulated-Xen scenarios pass with it; KERNEL=debian takes the suite's
-# linux-image-amd64 and its modules instead. trixie keeps Debian's kernel until the 4.20 column has
-# run with the stubdomain kernel. A kernel other than the suite's default gets its own directory:
-# build/image-debian, build/image-trixie-stubdom.
+# the default, since the emulated-Xen scenarios pass with it (trixie's 6.12 too, on Xen 4.20:
+# create, save, restore and cd); KERNEL=debian takes the suite's linux-image-amd64 and its modules
+# instead, in a directory of its own: build/image-debian, build/image-trixie-debian.
 # QEMU=stubdom (packaging/qemu: Debian's QEMU source built for a stubdomain only, about a dozen
 # libraries, fits libxl's default stubdomain_memory of 128) is bookworm's default; QEMU=debian takes
 # the suite's qemu-system-xen (spice and 40-odd libraries) into build/image-qemu-debian. trixie
 # keeps Debian's QEMU: the stubdomain QEMU links against this machine's (bookworm's) libraries.
 IMAGE_SUITE ?= $(or $(SUITE),bookworm)
-IMAGE_KERNEL_DEFAULT := $(if $(filter bookworm,$(IMAGE_SUITE)),stubdom,debian)
+IMAGE_KERNEL_DEFAULT := stubdom
 IMAGE_KERNEL ?= $(or $(KERNEL),$(IMAGE_KERNEL_DEFAULT))
 IMAGE_QEMU_DEFAULT := $(if $(filter bookworm,$(IMAGE_SUITE)),stubdom,debian)
 IMAGE_QEMU ?= $(or $(QEMU),$(IMAGE_QEMU_DEFAULT))

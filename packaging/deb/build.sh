@@ -59,11 +59,21 @@ while read -r kind name ver _; do
 	[ -s "$doc/image-copyright/$name" ] || { echo "build.sh: $deb has no copyright file" >&2; exit 1; }
 	names+=("$name $ver")
 done <"$img/packages.lock"
-# the stubdomain kernel (Debian's linux source) and QEMU (Debian's qemu source), when built here
-for d in "$repo"/build/kernel/debs/linux-source-*.deb; do
-	[ -e "$d" ] && copyright_of "$d" >"$doc/image-copyright/linux" && names+=("linux (the stubdomain kernel's source, $(basename "$d"))")
-done
-q=$(find "$repo/build/qemu/src" -maxdepth 1 -name 'qemu_*.debian.tar.*' 2>/dev/null | head -n 1)
+# the stubdomain kernel (Debian's linux source) and QEMU (Debian's qemu source), when the image has
+# them (the kernel's config beside it; QEMU's binary in the image directory): the source of the
+# versions its lock names, since the build caches hold every version built on this machine
+if [ -e "$img/stubdom-kernel.config" ]; then
+	kv=$(awk '$1 == "kernel" { print $3 }' "$img/packages.lock")
+	for d in "$repo"/build/kernel/debs/linux-source-*_"${kv}"_all.deb; do
+		[ -e "$d" ] && copyright_of "$d" >"$doc/image-copyright/linux" && names+=("linux (the stubdomain kernel's source, $(basename "$d"))")
+	done
+fi
+q=''
+if [ -e "$img/qemu-system-i386" ]; then
+	qv=$(awk '$2 == "qemu-system-xen" { print $3 }' "$img/packages.lock")
+	qv=${qv#*:} qv=${qv%+b[0-9]*}
+	q=$(find "$repo/build/qemu/src" -maxdepth 1 -name "qemu_${qv}.debian.tar.*" 2>/dev/null | head -n 1)
+fi
 if [ -n "$q" ]; then
 	tar -xOf "$q" debian/copyright >"$doc/image-copyright/qemu"
 	names+=("qemu (the stubdomain QEMU's source, $(basename "$q"))")
