@@ -171,13 +171,13 @@ build/stubinit.static: $(SRCS) $(HDRS) $(STATIC_PREREQ) build/version
 # create, save, restore and cd); KERNEL=debian takes the suite's linux-image-amd64 and its modules
 # instead, in a directory of its own: build/image-debian, build/image-trixie-debian.
 # QEMU=stubdom (packaging/qemu: Debian's QEMU source built for a stubdomain only, about a dozen
-# libraries, fits libxl's default stubdomain_memory of 128) is bookworm's default; QEMU=debian takes
-# the suite's qemu-system-xen (spice and 40-odd libraries) into build/image-qemu-debian. trixie
-# keeps Debian's QEMU: the stubdomain QEMU links against this machine's (bookworm's) libraries.
+# libraries, fits libxl's default stubdomain_memory of 128) is the default; for trixie it is built
+# in a trixie build root, against trixie's libraries. QEMU=debian takes the suite's qemu-system-xen
+# (spice and 40-odd libraries) into build/image-qemu-debian, build/image-trixie-qemu-debian.
 IMAGE_SUITE ?= $(or $(SUITE),bookworm)
 IMAGE_KERNEL_DEFAULT := stubdom
 IMAGE_KERNEL ?= $(or $(KERNEL),$(IMAGE_KERNEL_DEFAULT))
-IMAGE_QEMU_DEFAULT := $(if $(filter bookworm,$(IMAGE_SUITE)),stubdom,debian)
+IMAGE_QEMU_DEFAULT := stubdom
 IMAGE_QEMU ?= $(or $(QEMU),$(IMAGE_QEMU_DEFAULT))
 IMAGE_O := $(abspath build/image$(if $(filter-out bookworm,$(IMAGE_SUITE)),-$(IMAGE_SUITE))$(if \
 	$(filter-out $(IMAGE_KERNEL_DEFAULT),$(IMAGE_KERNEL)),-$(IMAGE_KERNEL))$(if \
