@@ -41,18 +41,21 @@ static struct {
 	bool privileged;
 	int out_fd, exec_fd;
 	const char *binary;
-	struct lines out;
-	char last[LAST_LINES][LINES_MAX];
-	unsigned nlast;
-	char reason[256]; /* why it is going down, when stubinit knows better than the exit status
-			   */
-	long oom_kills;	  /* the kernel's count when QEMU started */
+	long oom_kills; /* the kernel's count when QEMU started */
 	struct {
 		void (*fn)(void *arg);
 		void *arg;
 	} on_exit[MAX_EXIT_FNS];
 	unsigned non_exit;
 } q = {.out_fd = -1, .exec_fd = -1};
+/* What starts as zeros, apart from q: it costs the static binary no file size (.bss, not .data). */
+static struct {
+	struct lines out;
+	char last[LAST_LINES][LINES_MAX];
+	unsigned nlast;
+	/* why it is going down, when stubinit knows better than the exit status */
+	char reason[256];
+} qz;
 
 pid_t qemu_pid(void)
 {
@@ -85,8 +88,8 @@ void qemu_kill(const char *reason)
 {
 	if (!q.pid)
 		return;
-	if (reason && !q.reason[0])
-		snprintf(q.reason, sizeof(q.reason), "%s", reason);
+	if (reason && !qz.reason[0])
+		snprintf(qz.reason, sizeof(qz.reason), "%s", reason);
 	if (reason)
 		log_error("%s; killing it (pid %d)", reason, q.pid);
 	kill(q.pid, SIGKILL);
@@ -97,8 +100,8 @@ void qemu_kill(const char *reason)
 static void output_line(const char *line, void *arg)
 {
 	(void)arg;
-	snprintf(q.last[q.nlast % LAST_LINES], LINES_MAX, "%s", line);
-	q.nlast++;
+	snprintf(qz.last[qz.nlast % LAST_LINES], LINES_MAX, "%s", line);
+	qz.nlast++;
 	log_foreign(LV_INFO, "qemu: %s", line);
 }
 
@@ -110,11 +113,11 @@ static int read_output(size_t budget)
 
 	while (budget && (n = read(q.out_fd, buf, sizeof(buf))) > 0) {
 		budget -= (size_t)n < budget ? (size_t)n : budget;
-		lines_feed(&q.out, buf, (size_t)n, output_line, NULL);
+		lines_feed(&qz.out, buf, (size_t)n, output_line, NULL);
 	}
 	if (!budget || (n < 0 && (errno == EAGAIN || errno == EINTR)))
 		return 1;
-	lines_flush(&q.out, output_line, NULL);
+	lines_flush(&qz.out, output_line, NULL);
 	return 0;
 }
 
@@ -159,9 +162,9 @@ static void on_exec_result(int fd, uint32_t events, void *arg)
 
 	(void)events, (void)arg;
 	if (n == sizeof(err)) {
-		snprintf(q.reason, sizeof(q.reason), "cannot execute %s: %s", q.binary,
+		snprintf(qz.reason, sizeof(qz.reason), "cannot execute %s: %s", q.binary,
 			 strerror(err));
-		log_error("%s", q.reason);
+		log_error("%s", qz.reason);
 	} else if (n == 0) {
 		log_info("QEMU is running (pid %d)", q.pid);
 	} else if (n < 0 && errno == EAGAIN) {
@@ -174,13 +177,13 @@ static void on_exec_result(int fd, uint32_t events, void *arg)
 
 static void report_death(const char *why)
 {
-	unsigned first = q.nlast > LAST_LINES ? q.nlast - LAST_LINES : 0;
+	unsigned first = qz.nlast > LAST_LINES ? qz.nlast - LAST_LINES : 0;
 
 	log_error("device model died: %s", why);
-	if (q.nlast == 0)
+	if (qz.nlast == 0)
 		log_error("QEMU printed nothing");
-	for (unsigned i = first; i < q.nlast; i++)
-		log_foreign(LV_ERROR, "QEMU's last words: %s", q.last[i % LAST_LINES]);
+	for (unsigned i = first; i < qz.nlast; i++)
+		log_foreign(LV_ERROR, "QEMU's last words: %s", qz.last[i % LAST_LINES]);
 }
 
 static void on_qemu_exit(pid_t pid, int status, void *arg)
@@ -202,13 +205,13 @@ static void on_qemu_exit(pid_t pid, int status, void *arg)
 	child_describe(status, how, sizeof(how));
 	/* A SIGKILL nobody here sent, while the kernel's OOM count went up: say so, since the cure
 	 * (more stubdomain_memory) is not obvious from "killed by signal 9". */
-	if (!q.reason[0] && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL &&
+	if (!qz.reason[0] && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL &&
 	    q.oom_kills >= 0 && oom_kills() > q.oom_kills)
-		snprintf(q.reason, sizeof(q.reason),
+		snprintf(qz.reason, sizeof(qz.reason),
 			 "the kernel's OOM killer ended QEMU: the stubdomain is short of memory "
 			 "(raise stubdomain_memory)");
-	if (q.reason[0])
-		snprintf(why, sizeof(why), "%s (QEMU %s)", q.reason, how);
+	if (qz.reason[0])
+		snprintf(why, sizeof(why), "%s (QEMU %s)", qz.reason, how);
 	else
 		snprintf(why, sizeof(why), "QEMU %s", how);
 	q.pid = 0;

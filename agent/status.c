@@ -4,6 +4,7 @@
  */
 #include "status.h"
 #include "store.h"
+#include "core/child.h"
 #include "core/log.h"
 #include "core/loop.h"
 
@@ -105,22 +106,12 @@ static long field_kb(const char *path, const char *field)
 
 static long qemu_cpu_ms(void)
 {
-	char path[64], buf[1024], *p;
-	unsigned long ut = 0, st = 0;
 	long hz = sysconf(_SC_CLK_TCK);
-	FILE *f;
+	long ut = child_stat_field(ss.qemu, 14), st = child_stat_field(ss.qemu, 15);
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", ss.qemu);
-	f = fopen(path, "re");
-	if (!f)
+	if (ut < 0 || st < 0)
 		return -1;
-	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-	fclose(f);
-	/* After "comm)": state and 10 more fields, then utime and stime. */
-	if (!p ||
-	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-		return -1;
-	return (long)((ut + st) * 1000 / (unsigned long)(hz > 0 ? hz : 100));
+	return (ut + st) * 1000 / (hz > 0 ? hz : 100);
 }
 
 /* stubinit's open fds (a leak per session or per device shows here), or -1. */
@@ -139,14 +130,14 @@ static long own_fds(void)
 
 static void on_stats(void *arg)
 {
-	char path[64], line[256];
+	char path[64], line[256], buf[64];
 	double up = 0;
 	FILE *f = fopen("/proc/uptime", "re");
 
 	(void)arg;
 	if (f) {
-		if (fscanf(f, "%lf", &up) != 1)
-			up = 0;
+		if (fgets(buf, sizeof(buf), f))
+			up = strtod(buf, NULL);
 		fclose(f);
 	}
 	snprintf(path, sizeof(path), "/proc/%d/status", ss.qemu);

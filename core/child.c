@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,33 @@ bool child_none_left(void)
 	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD;
 }
 
+long child_stat_field(pid_t pid, int field)
+{
+	char path[64], buf[1024], *p, *end;
+	unsigned long v;
+	FILE *f;
+
+	if (field < 4)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	/* The name may hold spaces and parentheses: the fields start after its last ')'. */
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	/* p is at the ')' that ends field 2; turn i moves it to the space before field i + 1 */
+	for (int i = 2; p && i < field; i++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return -1;
+	errno = 0;
+	v = strtoul(p + 1, &end, 10);
+	if (end == p + 1 || (*end != ' ' && *end != '\n' && *end) || errno || v > LONG_MAX)
+		return -1;
+	return (long)v;
+}
+
 /* Not PID 1: our children are the processes whose parent we are, found in /proc. */
 static unsigned signal_children(int sig)
 {
@@ -128,21 +156,9 @@ static unsigned signal_children(int sig)
 		return 0;
 	}
 	while ((de = readdir(d))) {
-		char path[64], buf[512], *rp;
 		pid_t pid = (pid_t)atoi(de->d_name);
-		int ppid = 0;
-		FILE *f;
 
-		if (pid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f) && (rp = strrchr(buf, ')')))
-			sscanf(rp + 1, " %*c %d", &ppid);
-		fclose(f);
-		if (ppid == self && kill(pid, sig) == 0)
+		if (pid > 0 && child_stat_field(pid, 4) == self && kill(pid, sig) == 0)
 			n++;
 	}
 	closedir(d);

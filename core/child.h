@@ -34,6 +34,12 @@ bool child_none_left(void);
  */
 unsigned child_signal_all(int sig);
 
+/*
+ * Field @field of /proc/@pid/stat in proc(5)'s numbering (4: the parent's pid, 14 and 15: user and
+ * system time in clock ticks), one of the numbers after the command's name; -1 if it cannot be read.
+ */
+long child_stat_field(pid_t pid, int field);
+
 /* "exited with status 3", "killed by signal 9 (Killed)", "killed by ... (core dumped)". */
 const char *child_describe(int status, char *buf, size_t len);
 

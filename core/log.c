@@ -28,8 +28,9 @@ static struct {
 	enum log_level level;
 	uint64_t dropped; /* lines dropped and not yet reported */
 	uint64_t dropped_total;
-	char early[LOG_BUFFER_MIN];
 } lg = {.fd = -1, .level = LV_INFO};
+/* The buffer until log_set_capacity(), apart from lg: zeros cost the static binary no file size. */
+static char early[LOG_BUFFER_MIN];
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
@@ -44,8 +45,8 @@ void log_init(void)
 {
 	if (lg.buf)
 		return;
-	lg.buf = lg.early;
-	lg.cap = sizeof(lg.early);
+	lg.buf = early;
+	lg.cap = sizeof(early);
 	lg.head = lg.len = 0;
 }
 
@@ -121,7 +122,7 @@ int log_set_capacity(size_t bytes)
 	}
 	memcpy(nb, tmp, keep);
 	free(tmp);
-	if (lg.buf != lg.early)
+	if (lg.buf != early)
 		free(lg.buf);
 	lg.buf = nb;
 	lg.cap = bytes;
@@ -405,7 +406,7 @@ void log_fini(void)
 		loop_remove(lg.fd);
 	if (lg.fd >= 0)
 		close(lg.fd);
-	if (lg.buf != lg.early)
+	if (lg.buf != early)
 		free(lg.buf);
 	lg.buf = NULL;
 	lg.fd = -1;

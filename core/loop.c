@@ -54,8 +54,9 @@ static struct {
 	struct handler *handlers; /* live and dead, dead ones freed after each dispatch */
 	struct loop_work *work;
 	bool work_pending;
-	struct sighandler sig[_NSIG];
 } lp = {.epfd = -1, .sigfd = -1, .workfd = -1};
+/* Apart from lp: zeros cost the static binary no file size. */
+static struct sighandler sig_handlers[_NSIG];
 
 static const int fault_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
 
@@ -265,7 +266,7 @@ int loop_on_signal(int signo, loop_signal_fn fn, void *arg)
 {
 	if (signo <= 0 || signo >= _NSIG)
 		return -EINVAL;
-	lp.sig[signo] = (struct sighandler){fn, arg};
+	sig_handlers[signo] = (struct sighandler){fn, arg};
 	return 0;
 }
 
@@ -275,7 +276,7 @@ static void on_signal(int fd, uint32_t events, void *arg)
 
 	(void)events, (void)arg;
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
-		struct sighandler *sh = si.ssi_signo < _NSIG ? &lp.sig[si.ssi_signo] : NULL;
+		struct sighandler *sh = si.ssi_signo < _NSIG ? &sig_handlers[si.ssi_signo] : NULL;
 
 		if (sh && sh->fn)
 			sh->fn(&si, sh->arg);

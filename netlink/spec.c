@@ -11,16 +11,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 int net_parse_mac(const char *s, unsigned char mac[6])
 {
-	unsigned v[6];
-	char end;
+	/* six groups of one or two hex digits, ':' between them and nothing after */
+	for (int i = 0; i < 6; i++) {
+		int hi = hex_digit(*s), lo;
 
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-		   &end) != 6)
-		return -1;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (unsigned char)v[i];
+		if (hi < 0)
+			return -1;
+		s++;
+		lo = hex_digit(*s);
+		if (lo >= 0) {
+			hi = hi * 16 + lo;
+			s++;
+		}
+		mac[i] = (unsigned char)hi;
+		if (*s++ != (i < 5 ? ':' : '\0'))
+			return -1;
+	}
 	return 0;
 }
 

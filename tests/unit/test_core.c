@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -257,6 +258,40 @@ TEST(child_reaped_with_status)
 	CHECK_STR(child_describe(0x8b, how, sizeof(how)),
 		  "killed by signal 11 (Segmentation fault), core dumped");
 	child_fini();
+}
+
+/* The fields after a command name that holds spaces and parentheses, as /proc/PID/stat has it. */
+TEST(child_stat_field_after_odd_names)
+{
+	int go[2], done[2];
+	char c = 0;
+	pid_t pid;
+
+	CHECK_INT(pipe(go), 0);
+	CHECK_INT(pipe(done), 0);
+	pid = fork();
+	if (pid == 0) {
+		/* it waits until the test closes done[1], or ends */
+		close(done[1]);
+		prctl(PR_SET_NAME, "a) 7 (b) ");
+		(void)!write(go[1], "x", 1);
+		(void)!read(done[0], &c, 1);
+		_exit(0);
+	}
+	CHECK(pid > 0);
+	CHECK_INT(read(go[0], &c, 1), 1);
+	CHECK_INT(child_stat_field(pid, 4), getpid()); /* the parent's pid */
+	CHECK_INT(child_stat_field(pid, 5),
+		  child_stat_field(pid, 5));	    /* a number, readable twice */
+	CHECK(child_stat_field(pid, 14) >= 0);	    /* user time */
+	CHECK_INT(child_stat_field(pid, 3), -1);    /* the state is a letter */
+	CHECK_INT(child_stat_field(pid, 1000), -1); /* no such field */
+	close(done[1]);
+	CHECK_INT(waitpid(pid, NULL, 0), pid);
+	CHECK_INT(child_stat_field(pid, 4), -1); /* gone */
+	close(go[0]);
+	close(go[1]);
+	close(done[0]);
 }
 
 TEST(buf_bounded)
