@@ -16,9 +16,9 @@
 # Build dependencies: ./packages (the headers of the libraries it links; the image ships the
 # suite's runtime packages of the same libraries). For this machine's own suite they are installed
 # here; for another suite (trixie on a bookworm machine) the build runs in a build root of that
-# suite, build/qemu/root-SUITE, made once with mmdebstrap from ./packages (minbase, through the
-# private apt), so the binary links against that suite's libraries. Prints the build time, the
-# size and the libraries the binary needs.
+# suite, build/qemu/root-SUITE-<key of the package list>, made once with mmdebstrap from
+# ./packages (minbase, through the private apt), so the binary links against that suite's
+# libraries. Prints the build time, the size and the libraries the binary needs.
 set -euo pipefail
 unset MAKEFLAGS MAKEOVERRIDES MFLAGS MAKELEVEL O
 suite=$1 version=$2 out=$3
