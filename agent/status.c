@@ -106,12 +106,11 @@ static long field_kb(const char *path, const char *field)
 
 static long qemu_cpu_ms(void)
 {
-	long hz = sysconf(_SC_CLK_TCK);
-	long ut = child_stat_field(ss.qemu, 14), st = child_stat_field(ss.qemu, 15);
+	long hz = sysconf(_SC_CLK_TCK), t[2]; /* user and system time */
 
-	if (ut < 0 || st < 0)
+	if (child_stat_fields(ss.qemu, 14, t, 2) < 0)
 		return -1;
-	return (ut + st) * 1000 / (hz > 0 ? hz : 100);
+	return (t[0] + t[1]) * 1000 / (hz > 0 ? hz : 100);
 }
 
 /* stubinit's open fds (a leak per session or per device shows here), or -1. */

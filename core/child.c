@@ -116,31 +116,45 @@ bool child_none_left(void)
 	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD;
 }
 
-long child_stat_field(pid_t pid, int field)
+int child_parse_stat(const char *line, int first, long *v, int n)
 {
-	char path[64], buf[1024], *p, *end;
-	unsigned long v;
+	/* The name may hold spaces and parentheses: the fields start after its last ')'. */
+	const char *p = strrchr(line, ')');
+	char *end;
+
+	if (first < 4 || n < 1)
+		return -1;
+	/* p is at the ')' that ends field 2; turn i moves it to the space before field i + 1 */
+	for (int i = 2; p && i < first; i++)
+		p = strchr(p + 1, ' ');
+	for (int k = 0; k < n; k++) {
+		unsigned long u;
+
+		if (!p || p[1] < '0' || p[1] > '9')
+			return -1;
+		errno = 0;
+		u = strtoul(p + 1, &end, 10);
+		if ((*end != ' ' && *end != '\n' && *end) || errno || u > LONG_MAX)
+			return -1;
+		v[k] = (long)u;
+		p = *end == ' ' ? end : NULL;
+	}
+	return 0;
+}
+
+int child_stat_fields(pid_t pid, int first, long *v, int n)
+{
+	char path[64], buf[1024];
+	bool got;
 	FILE *f;
 
-	if (field < 4)
-		return -1;
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	f = fopen(path, "re");
 	if (!f)
 		return -1;
-	/* The name may hold spaces and parentheses: the fields start after its last ')'. */
-	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	got = fgets(buf, sizeof(buf), f) != NULL;
 	fclose(f);
-	/* p is at the ')' that ends field 2; turn i moves it to the space before field i + 1 */
-	for (int i = 2; p && i < field; i++)
-		p = strchr(p + 1, ' ');
-	if (!p)
-		return -1;
-	errno = 0;
-	v = strtoul(p + 1, &end, 10);
-	if (end == p + 1 || (*end != ' ' && *end != '\n' && *end) || errno || v > LONG_MAX)
-		return -1;
-	return (long)v;
+	return got ? child_parse_stat(buf, first, v, n) : -1;
 }
 
 /* Not PID 1: our children are the processes whose parent we are, found in /proc. */
@@ -157,8 +171,10 @@ static unsigned signal_children(int sig)
 	}
 	while ((de = readdir(d))) {
 		pid_t pid = (pid_t)atoi(de->d_name);
+		long ppid;
 
-		if (pid > 0 && child_stat_field(pid, 4) == self && kill(pid, sig) == 0)
+		if (pid > 0 && child_stat_fields(pid, 4, &ppid, 1) == 0 && ppid == self &&
+		    kill(pid, sig) == 0)
 			n++;
 	}
 	closedir(d);

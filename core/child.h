@@ -35,10 +35,15 @@ bool child_none_left(void);
 unsigned child_signal_all(int sig);
 
 /*
- * Field @field of /proc/@pid/stat in proc(5)'s numbering (4: the parent's pid, 14 and 15: user and
- * system time in clock ticks), one of the numbers after the command's name; -1 if it cannot be read.
+ * Fields @first to @first + @n - 1 of a /proc/PID/stat line, in proc(5)'s numbering (4: the
+ * parent's pid, 14 and 15: user and system time in clock ticks), the numbers after the command's
+ * name, into @v. The name is the process's own to set (QEMU's too): spaces and parentheses in it
+ * are skipped. 0, or -1 when the line has no such numbers.
  */
-long child_stat_field(pid_t pid, int field);
+int child_parse_stat(const char *line, int first, long *v, int n);
+
+/* The same fields of /proc/@pid/stat, read once; -1 if it cannot be read or parsed. */
+int child_stat_fields(pid_t pid, int first, long *v, int n);
 
 /* "exited with status 3", "killed by signal 9 (Killed)", "killed by ... (core dumped)". */
 const char *child_describe(int status, char *buf, size_t len);

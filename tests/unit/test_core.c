@@ -261,9 +261,10 @@ TEST(child_reaped_with_status)
 }
 
 /* The fields after a command name that holds spaces and parentheses, as /proc/PID/stat has it. */
-TEST(child_stat_field_after_odd_names)
+TEST(child_stat_fields_after_odd_names)
 {
 	int go[2], done[2];
+	long v[2] = {-1, -1};
 	char c = 0;
 	pid_t pid;
 
@@ -280,18 +281,39 @@ TEST(child_stat_field_after_odd_names)
 	}
 	CHECK(pid > 0);
 	CHECK_INT(read(go[0], &c, 1), 1);
-	CHECK_INT(child_stat_field(pid, 4), getpid()); /* the parent's pid */
-	CHECK_INT(child_stat_field(pid, 5),
-		  child_stat_field(pid, 5));	    /* a number, readable twice */
-	CHECK(child_stat_field(pid, 14) >= 0);	    /* user time */
-	CHECK_INT(child_stat_field(pid, 3), -1);    /* the state is a letter */
-	CHECK_INT(child_stat_field(pid, 1000), -1); /* no such field */
+	CHECK_INT(child_stat_fields(pid, 4, v, 2), 0);
+	CHECK_INT(v[0], getpid());			/* the parent's pid */
+	CHECK_INT(v[1], getpgrp());			/* the process group, the parent's */
+	CHECK_INT(child_stat_fields(pid, 14, v, 2), 0); /* user and system time */
+	CHECK(v[0] >= 0 && v[1] >= 0);
+	CHECK_INT(child_stat_fields(pid, 3, v, 1), -1);	   /* the state is a letter */
+	CHECK_INT(child_stat_fields(pid, 1000, v, 1), -1); /* no such field */
 	close(done[1]);
 	CHECK_INT(waitpid(pid, NULL, 0), pid);
-	CHECK_INT(child_stat_field(pid, 4), -1); /* gone */
+	CHECK_INT(child_stat_fields(pid, 4, v, 1), -1); /* gone */
 	close(go[0]);
 	close(go[1]);
 	close(done[0]);
+}
+
+/* The parser alone, on lines a process could make of its name. */
+TEST(child_parse_stat_lines)
+{
+	long v[3];
+
+	CHECK_INT(child_parse_stat("7 (x) S 1 7 7 0", 4, v, 3), 0);
+	CHECK_INT(v[0], 1);
+	CHECK_INT(v[2], 7);
+	CHECK_INT(child_parse_stat("7 (a) 9 (b) S 1 7\n", 4, v, 2), 0); /* ')' inside the name */
+	CHECK_INT(v[0], 1);
+	CHECK_INT(v[1], 7);
+	CHECK_INT(child_parse_stat("7 (x) S 1", 4, v, 2), -1);	  /* a field short */
+	CHECK_INT(child_parse_stat("7 (x) S -1 7", 4, v, 1), -1); /* not a number */
+	CHECK_INT(child_parse_stat("7 (x) S  1", 4, v, 1), -1);	  /* two spaces */
+	CHECK_INT(child_parse_stat("7 (x) S 1x", 4, v, 1), -1);
+	CHECK_INT(child_parse_stat("7 (x) S 99999999999999999999", 4, v, 1), -1);
+	CHECK_INT(child_parse_stat("7 x S 1", 4, v, 1), -1); /* no ')' */
+	CHECK_INT(child_parse_stat("", 4, v, 1), -1);
 }
 
 TEST(buf_bounded)
