@@ -6,15 +6,12 @@
 #include "shutdown.h"
 #include "status.h"
 #include "core/log.h"
+#include "core/xenlog.h"
 
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <xen/sched.h>
 #include <xendevicemodel.h>
-#include <xentoollog.h>
 
 static struct {
 	enum policy policy;
@@ -33,35 +30,10 @@ void policy_target(unsigned target)
 	pl.have_target = true;
 }
 
-/* libxendevicemodel reports through a xentoollog logger: route it into our log. */
-static void xtl_vmessage(struct xentoollog_logger *l, xentoollog_level level, int errnoval,
-			 const char *context, const char *format, va_list al)
-	__attribute__((format(printf, 5, 0)));
-static void xtl_vmessage(struct xentoollog_logger *l, xentoollog_level level, int errnoval,
-			 const char *context, const char *format, va_list al)
-{
-	char msg[LOG_LINE_MAX];
-
-	(void)l;
-	vsnprintf(msg, sizeof(msg), format, al);
-	log_msg(level >= XTL_ERROR  ? LV_ERROR
-		: level >= XTL_WARN ? LV_WARN
-				    : LV_DEBUG,
-		"%s: %s%s%s", context ? context : "xen", msg, errnoval >= 0 ? ": " : "",
-		errnoval >= 0 ? strerror(errnoval) : "");
-}
-
-static void xtl_destroy(struct xentoollog_logger *l)
-{
-	(void)l;
-}
-
-static struct xentoollog_logger xtl = {.vmessage = xtl_vmessage, .destroy = xtl_destroy};
-
 /* The guest's vCPUs would stall on unanswered I/O for ever: crash it, so xl applies on_crash. */
 static void crash_guest(unsigned target)
 {
-	xendevicemodel_handle *dm = xendevicemodel_open(&xtl, 0);
+	xendevicemodel_handle *dm = xendevicemodel_open(xenlog_logger(), 0);
 
 	if (!dm) {
 		log_errno(LV_ERROR, errno, "policy crash-guest: guest %u: xendevicemodel_open",

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/sock.h"
+#include "core/xenlog.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -119,7 +120,7 @@ static struct libxenvchan *new_ring(const struct session *s)
 	struct libxenvchan *vc;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	vc = libxenvchan_server_init(NULL, (int)s->cfg.peer, s->vchan_path, 0, 0);
+	vc = libxenvchan_server_init(xenlog_logger(), (int)s->cfg.peer, s->vchan_path, 0, 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_debug("%s: ring published at %s in %lld ms", s->name, s->vchan_path,
 		  (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);

@@ -41,7 +41,7 @@ XEN_RUN_STORED ?= /var/run/xenstored
 LIBS := toollog toolcore evtchn gnttab call foreignmemory devicemodel store vchan
 
 # Sources per library, relative to $(XEN)/tools (Linux variants only).
-SRCS_toollog       := libs/toollog/xtl_core.c libs/toollog/xtl_logger_stdio.c
+SRCS_toollog       := libs/toollog/xtl_core.c
 SRCS_toolcore      := libs/toolcore/handlereg.c
 SRCS_evtchn        := libs/evtchn/core.c libs/evtchn/linux.c
 SRCS_gnttab        := libs/gnttab/gnttab_core.c libs/gnttab/gntshr_core.c libs/gnttab/linux.c
@@ -50,6 +50,13 @@ SRCS_foreignmemory := libs/foreignmemory/core.c libs/foreignmemory/linux.c
 SRCS_devicemodel   := libs/devicemodel/core.c libs/devicemodel/common.c
 SRCS_store         := libs/store/xs.c xenstore/xs_lib.c
 SRCS_vchan         := libs/vchan/init.c libs/vchan/io.c
+
+# Sources of this directory's own, per library. libxentoollog has no stdio logger
+# (xtl_logger_stdio.c): stubinit gives every Xen library handle a logger of its own, and
+# xtl-nostdio.c makes an open without one fail instead (8 KB of stubinit.static, musl's time zone
+# code among them).
+HERE     := $(dir $(lastword $(MAKEFILE_LIST)))
+OWN_toollog := xtl-nostdio.c
 
 # Public headers per library, relative to $(XEN)/tools/include.
 HDRS_toollog       := xentoollog.h
@@ -118,8 +125,15 @@ $(call obj,$(1),$(2)): $(XEN)/tools/$(2) $(GEN_HDRS) $(if $(filter store,$(1)),$
 endef
 $(foreach l,$(LIBS),$(foreach s,$(SRCS_$(l)),$(eval $(call lib_rules,$(l),$(s)))))
 
+define own_rules
+$(call obj,$(1),$(2)): $(HERE)$(2) $(GEN_HDRS)
+	@mkdir -p $$(@D)
+	$$(CC) $$(OPTFLAGS) $$(XEN_CFLAGS) -c -o $$@ $$<
+endef
+$(foreach l,$(LIBS),$(foreach s,$(OWN_$(l)),$(eval $(call own_rules,$(l),$(s)))))
+
 define archive_rule
-$(B)/lib/libxen$(1).a: $(foreach s,$(SRCS_$(1)),$(call obj,$(1),$(s)))
+$(B)/lib/libxen$(1).a: $(foreach s,$(SRCS_$(1)) $(OWN_$(1)),$(call obj,$(1),$(s)))
 	@mkdir -p $$(@D)
 	rm -f $$@ && $$(AR) rcs $$@ $$^
 endef
