@@ -295,9 +295,10 @@ xid = os.urandom(4)
 s.send(frame(discover, xid=xid))
 got = replies(3.0)
 offers = [f for f in got if f[42 + 28:42 + 34] == guest]
+answers = [f for f in offers if f[42 + 4:42 + 8] == xid]
 print('good DISCOVER: %d replies, %d for the guest, %d with its xid' % (
-    len(got), len(offers), len([f for f in offers if f[42 + 4:42 + 8] == xid])), flush=True)
-sys.exit(0 if len(offers) == 1 and offers[0][42 + 4:42 + 8] == xid and n > 0 else 1)
+    len(got), len(offers), len(answers)), flush=True)
+sys.exit(0 if len(offers) == 1 and len(answers) == 1 and n > 0 else 1)
 """
 
 # busybox udhcpc's script: what the lease said, one line.
